@@ -1,0 +1,1 @@
+export { DomainError, isDomainError, type ErrorKind, type DomainErrorOptions } from './domain-error';

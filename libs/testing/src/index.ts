@@ -1,0 +1,4 @@
+export { createTestDatabase, adminDatabaseUrl, withClient, type TestDatabase } from './database';
+export { TestNatsServer, sharedNatsUrl, freePort } from './nats-server';
+export { unary, withToken, statusOf } from './grpc';
+export { startTestService, clientFor, type TestServiceOptions } from './service';
