@@ -1,0 +1,113 @@
+/**
+ * Streaming min/max-bucket downsampling with bounded memory: points go into time buckets of
+ * a width that doubles (merging neighbours) whenever the buckets run out, and each bucket
+ * keeps its minimum and maximum, so peaks survive. Output: at most `2 × buckets` points.
+ */
+
+/** A fixed-memory downsampler for one series. */
+export class SeriesDownsampler {
+  private readonly minT: Float64Array;
+  private readonly minV: Float64Array;
+  private readonly maxT: Float64Array;
+  private readonly maxV: Float64Array;
+  private readonly used: Uint8Array;
+  private width: number;
+  private origin = Number.NaN;
+  private count = 0;
+
+  /**
+   * @param maxPoints largest number of points {@link points} returns (even, ≥ 2).
+   * @param initialWidth starting bucket width in seconds.
+   */
+  constructor(maxPoints = 2000, initialWidth = 0.05) {
+    const n = Math.max(1, Math.floor(maxPoints / 2));
+    this.minT = new Float64Array(n);
+    this.minV = new Float64Array(n);
+    this.maxT = new Float64Array(n);
+    this.maxV = new Float64Array(n);
+    this.used = new Uint8Array(n);
+    this.width = initialWidth;
+  }
+
+  /** Number of points added so far. */
+  get size(): number {
+    return this.count;
+  }
+
+  /** Adds a point; `t` in seconds (any origin, non-decreasing in practice). */
+  add(t: number, v: number): void {
+    if (this.count === 0) this.origin = t;
+    this.count++;
+    let rel = t - this.origin;
+    if (rel < 0) rel = 0;
+    let b = Math.floor(rel / this.width);
+    const n = this.used.length;
+    while (b >= n) {
+      this.merge();
+      b = Math.floor(rel / this.width);
+    }
+    if (this.used[b] === 0) {
+      this.used[b] = 1;
+      this.minT[b] = t;
+      this.minV[b] = v;
+      this.maxT[b] = t;
+      this.maxV[b] = v;
+    } else {
+      if (v < this.minV[b]) {
+        this.minV[b] = v;
+        this.minT[b] = t;
+      }
+      if (v > this.maxV[b]) {
+        this.maxV[b] = v;
+        this.maxT[b] = t;
+      }
+    }
+  }
+
+  /** The downsampled points `[t − origin, value]`, time-ordered, with `t` relative to `origin`. */
+  points(origin: number, timeDigits = 3): [number, number][] {
+    const out: [number, number][] = [];
+    const f = 10 ** timeDigits;
+    const rt = (t: number) => Math.round((t - origin) * f) / f;
+    for (let b = 0; b < this.used.length; b++) {
+      if (this.used[b] === 0) continue;
+      const a = this.minT[b];
+      const c = this.maxT[b];
+      if (a === c && this.minV[b] === this.maxV[b]) out.push([rt(a), this.minV[b]]);
+      else if (a <= c) out.push([rt(a), this.minV[b]], [rt(c), this.maxV[b]]);
+      else out.push([rt(c), this.maxV[b]], [rt(a), this.minV[b]]);
+    }
+    return out;
+  }
+
+  private merge(): void {
+    const n = this.used.length;
+    // Bucket i folds into i >> 1; sources are always read before they are overwritten.
+    for (let i = 0; i < n; i++) {
+      const j = i >> 1;
+      if ((i & 1) === 0 || this.used[j] === 0) {
+        if (this.used[i] === 0) {
+          if ((i & 1) === 0) this.used[j] = 0;
+          continue;
+        }
+        this.minT[j] = this.minT[i];
+        this.minV[j] = this.minV[i];
+        this.maxT[j] = this.maxT[i];
+        this.maxV[j] = this.maxV[i];
+        this.used[j] = 1;
+        continue;
+      }
+      if (this.used[i] === 0) continue;
+      if (this.minV[i] < this.minV[j]) {
+        this.minV[j] = this.minV[i];
+        this.minT[j] = this.minT[i];
+      }
+      if (this.maxV[i] > this.maxV[j]) {
+        this.maxV[j] = this.maxV[i];
+        this.maxT[j] = this.maxT[i];
+      }
+    }
+    for (let i = (n + 1) >> 1; i < n; i++) this.used[i] = 0;
+    this.width *= 2;
+  }
+}
