@@ -4,10 +4,27 @@
  * and completed by the next `append()`. Decoding writes straight into the batch arrays;
  * nothing is allocated per frame.
  */
-import { BLF_OBJECT_SIGNATURE, BlfObjectType } from './blf-constants';
-import { FrameFlag, MAX_PAYLOAD, type FrameBatch } from './frame';
+import { BLF_OBJECT_SIGNATURE } from './blf-constants';
+import type { FrameBatch } from './frame';
 import type { StatsCollector, WarningSink } from './log-stats';
 
+// Hot-path constants are local (not imported) so that bundlers' export getters stay out of the loop.
+const CAN_MESSAGE = 1;
+const CAN_ERROR = 2;
+const CAN_ERROR_EXT = 73;
+const CAN_MESSAGE2 = 86;
+const CAN_FD_MESSAGE = 100;
+const CAN_FD_MESSAGE_64 = 101;
+const CAN_FD_ERROR_64 = 104;
+/** Mirrors FrameFlag in frame.ts. */
+const F_EXTENDED = 1;
+const F_REMOTE = 2;
+const F_ERROR = 4;
+const F_FD = 8;
+const F_BRS = 16;
+const F_ESI = 32;
+const F_TX = 64;
+const ROW_BYTES = 64; // ROW_BYTES
 const L = 0x4c; // 'L'
 const O = 0x4f;
 const B = 0x42;
@@ -126,13 +143,13 @@ export class BlfObjectParser {
       const type = (d[p + 12] | (d[p + 13] << 8) | (d[p + 14] << 16) | (d[p + 15] << 24)) >>> 0;
       stats.countType(type);
       if (
-        type === BlfObjectType.CAN_MESSAGE ||
-        type === BlfObjectType.CAN_MESSAGE2 ||
-        type === BlfObjectType.CAN_FD_MESSAGE ||
-        type === BlfObjectType.CAN_FD_MESSAGE_64 ||
-        type === BlfObjectType.CAN_ERROR ||
-        type === BlfObjectType.CAN_ERROR_EXT ||
-        type === BlfObjectType.CAN_FD_ERROR_64
+        type === CAN_MESSAGE ||
+        type === CAN_MESSAGE2 ||
+        type === CAN_FD_MESSAGE ||
+        type === CAN_FD_MESSAGE_64 ||
+        type === CAN_ERROR ||
+        type === CAN_ERROR_EXT ||
+        type === CAN_FD_ERROR_64
       ) {
         if (this.decodeFrame(d, p, headerSize, objectSize, type, batch, row)) row++;
       }
@@ -207,7 +224,7 @@ export class BlfObjectParser {
     const timeFlags = (d[p + 16] | (d[p + 17] << 8) | (d[p + 18] << 16) | (d[p + 19] << 24)) >>> 0;
     const ticks = hi * 4294967296 + lo;
     const out = batch.data;
-    const o = row * MAX_PAYLOAD;
+    const o = row * ROW_BYTES;
     let flags = 0;
     let channel: number;
     let dlc: number;
@@ -216,33 +233,33 @@ export class BlfObjectParser {
     let stored: number;
     let src: number;
     switch (type) {
-      case BlfObjectType.CAN_MESSAGE:
-      case BlfObjectType.CAN_MESSAGE2: {
+      case CAN_MESSAGE:
+      case CAN_MESSAGE2: {
         if (bodySize < 16) return this.short(type, os);
         channel = d[b] | (d[b + 1] << 8);
         const f = d[b + 2];
         dlc = d[b + 3];
         id = (d[b + 4] | (d[b + 5] << 8) | (d[b + 6] << 16) | (d[b + 7] << 24)) >>> 0;
-        if (f & 0x01) flags |= FrameFlag.Tx;
-        if (f & 0x80) flags |= FrameFlag.Remote;
-        const area = type === BlfObjectType.CAN_MESSAGE ? 8 : Math.min(8, bodySize - 16);
+        if (f & 0x01) flags |= F_TX;
+        if (f & 0x80) flags |= F_REMOTE;
+        const area = type === CAN_MESSAGE ? 8 : Math.min(8, bodySize - 16);
         length = dlc < 8 ? dlc : 8;
         stored = length < area ? length : area;
         src = b + 8;
         break;
       }
-      case BlfObjectType.CAN_FD_MESSAGE: {
+      case CAN_FD_MESSAGE: {
         if (bodySize < 20) return this.short(type, os);
         channel = d[b] | (d[b + 1] << 8);
         const f = d[b + 2];
         dlc = d[b + 3];
         id = (d[b + 4] | (d[b + 5] << 8) | (d[b + 6] << 16) | (d[b + 7] << 24)) >>> 0;
         const fd = d[b + 13];
-        if (f & 0x01) flags |= FrameFlag.Tx;
-        if (f & 0x80) flags |= FrameFlag.Remote;
-        if (fd & 0x01) flags |= FrameFlag.Fd;
-        if (fd & 0x02) flags |= FrameFlag.Brs;
-        if (fd & 0x04) flags |= FrameFlag.Esi;
+        if (f & 0x01) flags |= F_TX;
+        if (f & 0x80) flags |= F_REMOTE;
+        if (fd & 0x01) flags |= F_FD;
+        if (fd & 0x02) flags |= F_BRS;
+        if (fd & 0x04) flags |= F_ESI;
         const valid = d[b + 14];
         length = valid < 64 ? valid : 64;
         const area = bodySize - 20;
@@ -250,18 +267,18 @@ export class BlfObjectParser {
         src = b + 20;
         break;
       }
-      case BlfObjectType.CAN_FD_MESSAGE_64: {
+      case CAN_FD_MESSAGE_64: {
         if (bodySize < 40) return this.short(type, os);
         channel = d[b];
         dlc = d[b + 1];
         const valid = d[b + 2];
         id = (d[b + 4] | (d[b + 5] << 8) | (d[b + 6] << 16) | (d[b + 7] << 24)) >>> 0;
         const f = d[b + 12] | (d[b + 13] << 8);
-        if (f & 0x0010) flags |= FrameFlag.Remote;
-        if (f & 0x1000) flags |= FrameFlag.Fd;
-        if (f & 0x2000) flags |= FrameFlag.Brs;
-        if (f & 0x4000) flags |= FrameFlag.Esi;
-        if (d[b + 34] !== 0) flags |= FrameFlag.Tx;
+        if (f & 0x0010) flags |= F_REMOTE;
+        if (f & 0x1000) flags |= F_FD;
+        if (f & 0x2000) flags |= F_BRS;
+        if (f & 0x4000) flags |= F_ESI;
+        if (d[b + 34] !== 0) flags |= F_TX;
         const ext = d[b + 35];
         const limit = ext >= hs + 40 && ext < os ? ext : os;
         length = valid < 64 ? valid : 64;
@@ -270,24 +287,24 @@ export class BlfObjectParser {
         src = b + 40;
         break;
       }
-      case BlfObjectType.CAN_ERROR: {
+      case CAN_ERROR: {
         if (bodySize < 2) return this.short(type, os);
         channel = d[b] | (d[b + 1] << 8);
-        flags = FrameFlag.Error;
+        flags = F_ERROR;
         dlc = 0;
         length = 0;
         stored = 0;
         src = b;
         break;
       }
-      case BlfObjectType.CAN_ERROR_EXT: {
+      case CAN_ERROR_EXT: {
         if (bodySize < 24) return this.short(type, os);
         channel = d[b] | (d[b + 1] << 8);
         dlc = d[b + 10];
         id = (d[b + 16] | (d[b + 17] << 8) | (d[b + 18] << 16) | (d[b + 19] << 24)) >>> 0;
         const ext = (d[b + 21] >> 4) & 3; // flagsExt bits 12-13: 0 RX-NAK, 1 TX-NAK, 2 RX, 3 TX
-        flags = FrameFlag.Error;
-        if (ext === 1 || ext === 3) flags |= FrameFlag.Tx;
+        flags = F_ERROR;
+        if (ext === 1 || ext === 3) flags |= F_TX;
         const area = Math.min(8, bodySize - 24);
         length = dlc < 8 ? dlc : 8;
         stored = length < area ? length : area;
@@ -303,10 +320,10 @@ export class BlfObjectParser {
         const extFlags = d[b + 8] | (d[b + 9] << 8);
         const ext = d[b + 10];
         id = (d[b + 12] | (d[b + 13] << 8) | (d[b + 14] << 16) | (d[b + 15] << 24)) >>> 0;
-        flags = FrameFlag.Error;
-        if (extFlags & 1) flags |= FrameFlag.Fd;
-        if (extFlags & 2) flags |= FrameFlag.Brs;
-        if (extFlags & 4) flags |= FrameFlag.Esi;
+        flags = F_ERROR;
+        if (extFlags & 1) flags |= F_FD;
+        if (extFlags & 2) flags |= F_BRS;
+        if (extFlags & 4) flags |= F_ESI;
         const limit = ext >= hs + 44 && ext < os ? ext : os;
         length = valid < 64 ? valid : 64;
         const area = limit - hs - 44;
@@ -315,7 +332,7 @@ export class BlfObjectParser {
         break;
       }
     }
-    if (id & 0x80000000) flags |= FrameFlag.Extended;
+    if (id & 0x80000000) flags |= F_EXTENDED;
     if (stored < 0) stored = 0;
     for (let i = 0; i < stored; i++) out[o + i] = d[src + i];
     for (let i = stored; i < length; i++) out[o + i] = 0;

@@ -26,3 +26,24 @@ export {
 } from './blf-constants';
 export { type TextReadOptions } from './text-frame-source';
 export { parseAscDate } from './asc-reader';
+export {
+  createMemorySink,
+  openFileSink,
+  type ByteSink,
+  type MemorySink,
+  type WriteTarget,
+} from './byte-sink';
+export { type FrameInput, type LogWriter } from './frame-input';
+export { createBlfWriter, BlfWriter, type BlfWriterOptions } from './blf-writer';
+export { createAscWriter, formatAscDate, type AscWriterOptions } from './asc-writer';
+export { createCsvWriter, CSV_COLUMNS, type CsvWriterOptions } from './csv-writer';
+export { createCandumpWriter, type CandumpWriterOptions } from './candump-writer';
+export { TextLogWriter } from './text-writer';
+export {
+  writeSyntheticBlf,
+  writeSyntheticFrames,
+  fillSyntheticBatch,
+  seededRandom,
+  type SyntheticOptions,
+} from './synthetic-log';
+export { measureIteration, type IterationMeasurement } from './measure-iteration';

@@ -1,5 +1,8 @@
 /** Counters every reader keeps while streaming: frames per channel, objects per type, time span. */
-import { FrameFlag, type FrameBatch, type ReadWarning } from './frame';
+import type { FrameBatch, ReadWarning } from './frame';
+
+/** FrameFlag.Error, local to keep export getters out of the hot loop. */
+const F_ERROR = 4;
 
 /** What a reader learned about a log (complete once iteration has finished). */
 export interface LogStats {
@@ -73,7 +76,7 @@ export class StatsCollector {
       const t = ts[i];
       if (t < min) min = t;
       if (t > max) max = t;
-      if ((flags[i] & FrameFlag.Error) !== 0) errors++;
+      if ((flags[i] & F_ERROR) !== 0) errors++;
       else this.perChannel[ch[i]]++;
     }
     this.minTimestamp = min;
