@@ -1,0 +1,2 @@
+/** The PostgreSQL schema auth owns. */
+export const SCHEMA = 'auth' as const;
