@@ -8,6 +8,8 @@ import { startTextWriter, TextLogWriter } from './text-writer';
 export interface CandumpWriterOptions {
   /** Epoch seconds added to every timestamp (default 0). */
   startEpochSeconds?: number;
+  /** Append ` T` / ` R` after each data frame (python-can style; plain `candump -L` has none). Default false. */
+  writeDirection?: boolean;
   /** Interface name for a channel (default `can${channel - 1}`, channel 0 → `can0`). */
   interfaceName?: (channel: number) => string;
 }
@@ -46,7 +48,8 @@ class CandumpWriter extends TextLogWriter {
       body = `#${data}`;
       if (len === 8 && b.dlcs[i] > 8 && b.dlcs[i] <= 15) body += `_${b.dlcs[i].toString(16).toUpperCase()}`;
     }
-    return `(${t.toFixed(6)}) ${iface} ${id}${body}\n`;
+    const dir = this.options.writeDirection && !(f & FrameFlag.Error) ? (f & FrameFlag.Tx ? ' T' : ' R') : '';
+    return `(${t.toFixed(6)}) ${iface} ${id}${body}${dir}\n`;
   }
   private iface(ch: number): string {
     let n = this.names.get(ch);
