@@ -148,14 +148,12 @@ export class FindingRecorder {
         startTime: iso(r.startTime),
         endTime: iso(r.endTime),
         message: r.count > 1 ? `${r.message}（共 ${r.count} 帧）` : r.message,
-        evidence: r
-          .evidenceList()
-          .map((e): EvidenceReport => ({
-            message: e.message,
-            time: iso(e.time),
-            canId: formatCanId(e.canId),
-            data: e.data,
-          })),
+        evidence: r.evidenceList().map((e): EvidenceReport => ({
+          message: e.message,
+          time: iso(e.time),
+          canId: formatCanId(e.canId),
+          data: e.data,
+        })),
       }));
   }
 }
