@@ -50,7 +50,8 @@ function normalise(key: string, value: unknown): [string, unknown] {
     if (k === 'regionCode' && /^[0-9a-f]{6}$/.test(value)) {
       // the reference prints the 3 region bytes as hex; we decode them as ASCII (trailing fill trimmed)
       const bytes = [...Buffer.from(value, 'hex')];
-      while (bytes.length && (bytes[bytes.length - 1] === 0xff || bytes[bytes.length - 1] <= 0x20)) bytes.pop();
+      while (bytes.length && (bytes[bytes.length - 1] === 0xff || bytes[bytes.length - 1] <= 0x20))
+        bytes.pop();
       const text = Buffer.from(bytes).toString('latin1');
       return [k, text === '' ? null : text];
     }
