@@ -111,7 +111,13 @@ export class OutboxRelay {
           break;
         }
       }
-      if (done.length) await conn.execute(`delete from "${schema}"."outbox_messages" where id = any(?::uuid[])`, [done], 'run', ctx);
+      if (done.length) {
+        // One placeholder per id: the knex layer expands an array binding into a list, so
+        // `any(?::uuid[])` became invalid SQL and rolled back every pass (endless re-publish).
+        const placeholders = done.map(() => '?').join(', ');
+        const sql = `delete from "${schema}"."outbox_messages" where id in (${placeholders})`;
+        await conn.execute(sql, done, 'run', ctx);
+      }
       if (failure) {
         const failed = rows[done.length];
         await conn.execute(
