@@ -14,16 +14,16 @@ export class LoginThrottleRepository {
 
   /** When the account is locked, the end of the lockout. */
   async lockedUntil(email: string): Promise<Date | null> {
-    const rows = await this.em.execute<{ locked_until: Date }[]>(
+    const rows = await this.em.execute<{ locked_until: string | Date }[]>(
       `select locked_until from ${T} where email = ? and locked_until > now()`,
       [email],
     );
-    return rows[0]?.locked_until ?? null;
+    return toDate(rows[0]?.locked_until);
   }
 
   /** Counts a failure; returns the count in the current window and any lockout it caused. */
   async recordFailure(email: string): Promise<{ failedCount: number; lockedUntil: Date | null }> {
-    const rows = await this.em.execute<{ failed_count: number; locked_until: Date | null }[]>(
+    const rows = await this.em.execute<{ failed_count: number; locked_until: string | Date | null }[]>(
       `insert into ${T} as t (email, failed_count, window_started_at) values (?, 1, now())
        on conflict (email) do update set
          failed_count = case when t.window_started_at > now() - make_interval(secs => ?) then t.failed_count + 1 else 1 end,
@@ -33,18 +33,23 @@ export class LoginThrottleRepository {
     );
     const { failed_count: failedCount } = rows[0];
     if (failedCount >= MAX_FAILED_LOGINS) {
-      const locked = await this.em.execute<{ locked_until: Date }[]>(
+      const locked = await this.em.execute<{ locked_until: string | Date }[]>(
         `update ${T} set locked_until = now() + make_interval(secs => ?), failed_count = 0, window_started_at = now()
           where email = ? returning locked_until`,
         [LOCKOUT_S, email],
       );
-      return { failedCount, lockedUntil: locked[0].locked_until };
+      return { failedCount, lockedUntil: toDate(locked[0].locked_until) };
     }
-    return { failedCount, lockedUntil: rows[0].locked_until };
+    return { failedCount, lockedUntil: toDate(rows[0].locked_until) };
   }
 
   /** A successful login resets the count. */
   async clear(email: string): Promise<void> {
     await this.em.execute(`delete from ${T} where email = ?`, [email]);
   }
+}
+
+/** Raw queries through MikroORM return timestamptz as strings. */
+function toDate(value: string | Date | null | undefined): Date | null {
+  return value === null || value === undefined ? null : new Date(value);
 }
