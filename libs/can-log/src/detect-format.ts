@@ -7,6 +7,8 @@ const CANDUMP = /^\(\d+(?:\.\d+)?\)\s+\S+\s+[0-9A-Fa-f]{1,8}#/;
 const ASC_HEADER =
   /^(date\s|base\s+(hex|dec)\b|begin\s+triggerblock\b|(no\s+)?internal\s+events\s+logged\b|\/\/\s*version\b)/i;
 const ASC_EVENT = /^\d+\.\d+\s+(\d+\s+([0-9A-Fa-f]+x?\s+(Rx|Tx)\b|ErrorFrame\b)|CANFD\s+\d+\s+(Rx|Tx)\b)/;
+/** Any line starting with a decimal timestamp and more fields (statistics, comments, …). */
+const ASC_ANY_EVENT = /^\d+\.\d+\s+\S/;
 const ZLG_HEADER = /(序号|帧ID|传输方向)/;
 const ZLG_ROW = /^\d+\s+(接收|发送)\s+/;
 /** `序号` in GBK. */
@@ -45,7 +47,7 @@ export function detectFormat(head: Uint8Array): LogFormat | undefined {
     if (line.length === 0) continue;
     if (CANDUMP.test(line)) return 'candump';
     if (ZLG_HEADER.test(line) || ZLG_ROW.test(line)) return 'zlg';
-    if (ASC_HEADER.test(line) || ASC_EVENT.test(line)) asc++;
+    if (ASC_HEADER.test(line) || ASC_EVENT.test(line) || ASC_ANY_EVENT.test(line)) asc++;
   }
   if (asc > 0) return 'asc';
   if ([GBK_INDEX, GBK_FRAME_ID, GBK_RX, GBK_TX].some((n) => contains(sample, n))) return 'zlg';
