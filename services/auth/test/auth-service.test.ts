@@ -48,34 +48,60 @@ describe('auth service', () => {
     withClient(db.url, (c) => c.query(text, params).then((r) => r.rows as T[]));
   const call = {
     register: (req: Partial<authV1.RegisterRequest>, md?: Metadata) =>
-      unary(
+      unary<authV1.RegisterRequest, authV1.RegisterResponse>(
         client.register.bind(client),
         { email: '', password: '', username: '', firstName: '', lastName: '', ...req },
         md,
       ),
     login: (email: string, password: string, md?: Metadata) =>
-      unary(client.login.bind(client), { email, password }, md),
-    refresh: (refreshToken: string) => unary(client.refresh.bind(client), { refreshToken }),
+      unary<authV1.LoginRequest, authV1.LoginResponse>(client.login.bind(client), { email, password }, md),
+    refresh: (refreshToken: string) =>
+      unary<authV1.RefreshRequest, authV1.RefreshResponse>(client.refresh.bind(client), { refreshToken }),
     logout: (token: string, refreshToken = '') =>
-      unary(client.logout.bind(client), { refreshToken }, withToken(token)),
-    getMe: (token: string) => unary(client.getMe.bind(client), {}, withToken(token)),
+      unary<authV1.LogoutRequest, authV1.LogoutResponse>(
+        client.logout.bind(client),
+        { refreshToken },
+        withToken(token),
+      ),
+    getMe: (token: string) =>
+      unary<authV1.GetMeRequest, authV1.GetMeResponse>(client.getMe.bind(client), {}, withToken(token)),
     updateMe: (token: string, req: authV1.UpdateMeRequest) =>
-      unary(client.updateMe.bind(client), req, withToken(token)),
+      unary<authV1.UpdateMeRequest, authV1.UpdateMeResponse>(
+        client.updateMe.bind(client),
+        req,
+        withToken(token),
+      ),
     changePassword: (token: string, currentPassword: string, newPassword: string, md = withToken(token)) =>
-      unary(client.changePassword.bind(client), { currentPassword, newPassword }, md),
-    getJwks: () => unary(client.getJwks.bind(client), {}),
+      unary<authV1.ChangePasswordRequest, authV1.ChangePasswordResponse>(
+        client.changePassword.bind(client),
+        { currentPassword, newPassword },
+        md,
+      ),
+    getJwks: () => unary<authV1.GetJwksRequest, authV1.GetJwksResponse>(client.getJwks.bind(client), {}),
     listUsers: (token: string, req: Partial<authV1.ListUsersRequest>) =>
-      unary(
+      unary<authV1.ListUsersRequest, authV1.ListUsersResponse>(
         client.listUsers.bind(client),
         { page: undefined, role: authV1.Role.ROLE_UNSPECIFIED, query: '', ...req },
         withToken(token),
       ),
     setUserRole: (token: string, userId: number, role: authV1.Role) =>
-      unary(client.setUserRole.bind(client), { userId, role }, withToken(token)),
+      unary<authV1.SetUserRoleRequest, authV1.SetUserRoleResponse>(
+        client.setUserRole.bind(client),
+        { userId, role },
+        withToken(token),
+      ),
     setUserActive: (token: string, userId: number, isActive: boolean) =>
-      unary(client.setUserActive.bind(client), { userId, isActive }, withToken(token)),
+      unary<authV1.SetUserActiveRequest, authV1.SetUserActiveResponse>(
+        client.setUserActive.bind(client),
+        { userId, isActive },
+        withToken(token),
+      ),
     deleteUser: (token: string, userId: number) =>
-      unary(client.deleteUser.bind(client), { userId }, withToken(token)),
+      unary<authV1.DeleteUserRequest, authV1.DeleteUserResponse>(
+        client.deleteUser.bind(client),
+        { userId },
+        withToken(token),
+      ),
   };
 
   /** A fresh registered user with a logged-in session. */
@@ -155,11 +181,12 @@ describe('auth service', () => {
       const second = await startTestService(spec, { env });
       try {
         const a = await call.getJwks();
-        const b = await unary(
-          (r: authV1.GetJwksRequest, md: Metadata, cb) =>
-            clientFor(authV1.AuthServiceClient, second).getJwks(r, md, cb),
+        const secondClient = clientFor(authV1.AuthServiceClient, second);
+        const b = await unary<authV1.GetJwksRequest, authV1.GetJwksResponse>(
+          secondClient.getJwks.bind(secondClient),
           {},
         );
+        secondClient.close();
         expect(b.keys[0].kid).toBe(a.keys[0].kid);
       } finally {
         await second.stop();
