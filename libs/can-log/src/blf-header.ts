@@ -1,5 +1,5 @@
 /** The BLF file header ("file statistics"). */
-import { BLF_FILE_SIGNATURE, blfApplicationName } from './blf-constants';
+import { blfApplicationName } from './blf-constants';
 import { CanLogError } from './errors';
 
 /** Windows SYSTEMTIME as stored in the file (no time zone). */
@@ -117,10 +117,15 @@ export function formatApiNumber(api: number): string {
  * @throws CanLogError `BAD_HEADER` or `TRUNCATED_HEADER`.
  */
 export function parseBlfHeader(head: Uint8Array): BlfHeader {
-  if (head.length < 8 || u32(head, 0) !== BLF_FILE_SIGNATURE) {
-    if (head.length < 4)
-      throw new CanLogError('TRUNCATED_HEADER', 'file too short for a BLF header', { offset: 0 });
-    throw new CanLogError('BAD_HEADER', 'missing LOGG signature', { offset: 0 });
+  const sig = [0x4c, 0x4f, 0x47, 0x47];
+  for (let i = 0; i < 4; i++) {
+    if (i >= head.length) {
+      throw new CanLogError('TRUNCATED_HEADER', 'file too short for a BLF header', { offset: head.length });
+    }
+    if (head[i] !== sig[i]) throw new CanLogError('BAD_HEADER', 'missing LOGG signature', { offset: 0 });
+  }
+  if (head.length < 8) {
+    throw new CanLogError('TRUNCATED_HEADER', 'file too short for a BLF header', { offset: head.length });
   }
   const headerSize = u32(head, 4);
   if (headerSize < BLF_HEADER_MIN_SIZE || headerSize > BLF_HEADER_MAX_SIZE) {

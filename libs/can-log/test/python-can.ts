@@ -70,9 +70,10 @@ function python(args: string[], input?: string): string {
     if (err.code === 'ENOENT' || /No module named 'can'/.test(err.stderr ?? '')) {
       throw new Error(
         'python-can interop tests need Debian python-can: apt-get install -y python3-can (used via /usr/bin/python3)',
+        { cause: e },
       );
     }
-    throw new Error(`python-can failed: ${err.stderr ?? String(e)}`);
+    throw new Error(`python-can failed: ${err.stderr ?? String(e)}`, { cause: e });
   }
 }
 
