@@ -15,6 +15,11 @@ export interface UserSessionRow {
 export const UserSessionEntity = new EntitySchema<UserSessionRow>({
   name: 'UserSession',
   tableName: 'user_sessions',
+  indexes: [
+    { name: 'idx_user_sessions_user_id', properties: ['userId'] },
+    { name: 'idx_user_sessions_expires', properties: ['expiresAt'] },
+  ],
+  uniques: [{ name: 'user_sessions_token_hash_key', properties: ['tokenHash'] }],
   properties: {
     id: { type: 'integer', primary: true, autoincrement: true },
     // A plain column: the FK (ON DELETE CASCADE) lives in the migration.
@@ -42,6 +47,7 @@ export interface RotatedTokenRow {
 export const RotatedTokenEntity = new EntitySchema<RotatedTokenRow>({
   name: 'RotatedRefreshToken',
   tableName: 'rotated_refresh_tokens',
+  indexes: [{ name: 'idx_rotated_refresh_tokens_session_id', properties: ['sessionId'] }],
   properties: {
     tokenHash: { type: 'string', length: 64, primary: true, fieldName: 'token_hash' },
     sessionId: { type: 'integer', fieldName: 'session_id' },

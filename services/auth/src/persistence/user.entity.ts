@@ -21,6 +21,24 @@ export interface UserRow {
 export const UserEntity = new EntitySchema<UserRow>({
   name: 'User',
   tableName: 'users',
+  // Mirrors the migration, so a schema diff against these entities stays empty.
+  indexes: [
+    { name: 'idx_users_username', properties: ['username'] },
+    { name: 'idx_users_email', properties: ['email'] },
+    { name: 'idx_users_role', properties: ['role'] },
+    {
+      name: 'users_username_lower_unique',
+      expression: 'create unique index "users_username_lower_unique" on "auth"."users" (lower("username"))',
+    },
+    {
+      name: 'users_email_lower_unique',
+      expression: 'create unique index "users_email_lower_unique" on "auth"."users" (lower("email"))',
+    },
+  ],
+  uniques: [
+    { name: 'users_username_key', properties: ['username'] },
+    { name: 'users_email_key', properties: ['email'] },
+  ],
   properties: {
     id: { type: 'integer', primary: true, autoincrement: true },
     username: { type: 'string', length: 50 },
