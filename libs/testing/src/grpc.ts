@@ -4,8 +4,14 @@ type Callback<Res> = (error: ServiceError | null, response: Res) => void;
 type UnaryMethod<Req, Res> = (request: Req, metadata: Metadata, callback: Callback<Res>) => unknown;
 
 /** Calls a ts-proto grpc-js unary method and returns a promise. */
-export function unary<Req, Res>(method: UnaryMethod<Req, Res>, request: Req, metadata: Metadata = new Metadata()): Promise<Res> {
-  return new Promise((resolve, reject) => method(request, metadata, (err, res) => (err ? reject(err) : resolve(res))));
+export function unary<Req, Res>(
+  method: UnaryMethod<Req, Res>,
+  request: Req,
+  metadata: Metadata = new Metadata(),
+): Promise<Res> {
+  return new Promise((resolve, reject) =>
+    method(request, metadata, (err, res) => (err ? reject(err) : resolve(res))),
+  );
 }
 
 /** Metadata with a bearer token (and optional extra pairs). */

@@ -2,3 +2,4 @@ export { createTestDatabase, adminDatabaseUrl, withClient, type TestDatabase } f
 export { TestNatsServer, sharedNatsUrl, freePort } from './nats-server';
 export { unary, withToken, statusOf } from './grpc';
 export { startTestService, clientFor, type TestServiceOptions } from './service';
+export { TestTokenIssuer, type IssueOptions } from './test-issuer';
