@@ -116,6 +116,13 @@ export class BlfFrameSource {
         more = await this.nextTopLevel(reader, parser);
       }
       parser.finish();
+      const declared = this.header.fileSize;
+      const actual = reader.offset + reader.available;
+      if (declared > actual && declared - actual < 2 ** 40) {
+        this.warnings.add('TRUNCATED_FILE', `file ends at ${actual} bytes; its header says ${declared}`, {
+          offset: actual,
+        });
+      }
       if (batch.length > 0) {
         this.stats.addBatch(batch);
         yield batch;

@@ -46,6 +46,7 @@ const EXPECTED_WARNINGS: Record<string, string[]> = {
     'TRUNCATED_CONTAINER',
     'TRUNCATED_ZLIB',
     'TRUNCATED_OBJECT',
+    'TRUNCATED_FILE',
   ],
   'vector_blf/errors/FileWithTruncatedUncompressedLogContainer.blf': [
     'TRUNCATED_CONTAINER',
