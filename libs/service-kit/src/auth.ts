@@ -42,11 +42,19 @@ export function verifyWithKey(token: string, key: KeyObject): AuthClaims {
     }) as jwt.JwtPayload;
   } catch (error) {
     const expired = error instanceof jwt.TokenExpiredError;
-    throw DomainError.unauthenticated(expired ? 'access token expired' : 'invalid access token', expired ? 'TOKEN_EXPIRED' : 'TOKEN_INVALID');
+    throw DomainError.unauthenticated(
+      expired ? 'access token expired' : 'invalid access token',
+      expired ? 'TOKEN_EXPIRED' : 'TOKEN_INVALID',
+    );
   }
   const userId = Number(payload.sub);
   const role = payload.role;
-  if (!Number.isInteger(userId) || userId <= 0 || (role !== 'user' && role !== 'admin') || typeof payload.sid !== 'string') {
+  if (
+    !Number.isInteger(userId) ||
+    userId <= 0 ||
+    (role !== 'user' && role !== 'admin') ||
+    typeof payload.sid !== 'string'
+  ) {
     throw DomainError.unauthenticated('invalid access token claims', 'TOKEN_INVALID');
   }
   return { userId, role, sessionId: payload.sid, token };
@@ -89,11 +97,20 @@ export class JwksTokenVerifier implements TokenVerifier {
       try {
         const jwks = await this.fetchKeys();
         this.keys = new Map(
-          jwks.map((jwk) => [jwk.kid, createPublicKey({ key: { kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y } as JsonWebKey, format: 'jwk' })]),
+          jwks.map((jwk) => [
+            jwk.kid,
+            createPublicKey({
+              key: { kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y } as JsonWebKey,
+              format: 'jwk',
+            }),
+          ]),
         );
         this.lastFetch = Date.now();
       } catch (error) {
-        throw DomainError.unavailable(`cannot fetch token keys from auth: ${(error as Error).message}`, 'JWKS_UNAVAILABLE');
+        throw DomainError.unavailable(
+          `cannot fetch token keys from auth: ${(error as Error).message}`,
+          'JWKS_UNAVAILABLE',
+        );
       } finally {
         this.inflight = undefined;
       }

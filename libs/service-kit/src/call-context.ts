@@ -57,7 +57,8 @@ export class GrpcCallContext implements CallContext {
     this.claims = init.claims;
     this.forkEm = init.forkEm;
     this.ipAddress = clientAddress(init.metadata, init.peer);
-    this.userAgent = firstValue(init.metadata, 'x-forwarded-user-agent') ?? firstValue(init.metadata, 'user-agent');
+    this.userAgent =
+      firstValue(init.metadata, 'x-forwarded-user-agent') ?? firstValue(init.metadata, 'user-agent');
   }
 
   user(): AuthClaims {

@@ -1,4 +1,11 @@
-import { credentials, InterceptingCall, Metadata, type Interceptor, type ChannelOptions, type Client } from '@grpc/grpc-js';
+import {
+  credentials,
+  InterceptingCall,
+  Metadata,
+  type Interceptor,
+  type ChannelOptions,
+  type Client,
+} from '@grpc/grpc-js';
 import { context, propagation } from '@opentelemetry/api';
 
 /** A generated grpc-js client constructor (ts-proto `outputServices=grpc-js`). */
@@ -19,7 +26,9 @@ export const traceInterceptor: Interceptor = (options, nextCall) =>
 
 /** Creates a client for a sibling service over plaintext (mTLS is the mesh's job). */
 export function createGrpcClient<T extends Client>(Ctor: ClientConstructor<T>, address: string): T {
-  return new Ctor(address, credentials.createInsecure(), { interceptors: [traceInterceptor] } as Partial<ChannelOptions>);
+  return new Ctor(address, credentials.createInsecure(), {
+    interceptors: [traceInterceptor],
+  } as Partial<ChannelOptions>);
 }
 
 /** Metadata carrying the caller's bearer token and request id to a downstream call. */

@@ -15,15 +15,20 @@ const { ServingStatus } = { ServingStatus: healthV1.HealthCheckResponse_ServingS
  */
 export class HealthRegistry {
   private readonly statuses = new Map<string, healthV1.HealthCheckResponse_ServingStatus>();
-  private readonly watchers = new Set<{ service: string; call: ServerWritableStream<healthV1.HealthCheckRequest, healthV1.HealthCheckResponse> }>();
+  private readonly watchers = new Set<{
+    service: string;
+    call: ServerWritableStream<healthV1.HealthCheckRequest, healthV1.HealthCheckResponse>;
+  }>();
 
   constructor(services: string[]) {
     for (const name of ['', ...services]) this.statuses.set(name, ServingStatus.NOT_SERVING);
   }
 
   setAll(serving: boolean): void {
-    for (const name of this.statuses.keys()) this.statuses.set(name, serving ? ServingStatus.SERVING : ServingStatus.NOT_SERVING);
-    for (const w of this.watchers) w.call.write({ status: this.statuses.get(w.service) ?? ServingStatus.SERVICE_UNKNOWN });
+    for (const name of this.statuses.keys())
+      this.statuses.set(name, serving ? ServingStatus.SERVING : ServingStatus.NOT_SERVING);
+    for (const w of this.watchers)
+      w.call.write({ status: this.statuses.get(w.service) ?? ServingStatus.SERVICE_UNKNOWN });
   }
 
   implementation(): UntypedServiceImplementation {
@@ -33,7 +38,8 @@ export class HealthRegistry {
         callback: sendUnaryData<healthV1.HealthCheckResponse>,
       ) => {
         const current = this.statuses.get(call.request.service);
-        if (current === undefined) callback({ code: status.NOT_FOUND, details: `unknown service ${call.request.service}` });
+        if (current === undefined)
+          callback({ code: status.NOT_FOUND, details: `unknown service ${call.request.service}` });
         else callback(null, { status: current });
       },
       watch: (call: ServerWritableStream<healthV1.HealthCheckRequest, healthV1.HealthCheckResponse>) => {

@@ -19,7 +19,15 @@ export { Rpc, InflightCounter, toServiceError, type AuthPolicy, type RpcOptions,
 export { HealthRegistry } from './health';
 export { startTelemetry, type Telemetry } from './telemetry';
 export { createGrpcClient, forwardMetadata, traceInterceptor, type ClientConstructor } from './grpc-client';
-export { SERVICE_SCHEMAS, databaseConfigSchema, ormOptions, createOrm, migrateOrm, type OrmOptions, type ServiceSchema } from './orm';
+export {
+  SERVICE_SCHEMAS,
+  databaseConfigSchema,
+  ormOptions,
+  createOrm,
+  migrateOrm,
+  type OrmOptions,
+  type ServiceSchema,
+} from './orm';
 export {
   runService,
   startService,

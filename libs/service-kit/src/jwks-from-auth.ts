@@ -11,7 +11,9 @@ export function jwksVerifierFromAuth(authAddress: string, lifecycle: Lifecycle):
   return new JwksTokenVerifier(
     () =>
       new Promise((resolve, reject) =>
-        client.getJwks({}, new Metadata(), { deadline: Date.now() + 5000 }, (err, res) => (err ? reject(err) : resolve(res.keys))),
+        client.getJwks({}, new Metadata(), { deadline: Date.now() + 5000 }, (err, res) =>
+          err ? reject(err) : resolve(res.keys),
+        ),
       ),
   );
 }

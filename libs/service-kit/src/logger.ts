@@ -68,7 +68,12 @@ export interface LoggerOptions {
 /** pino logger with the active trace and span ids on every record. */
 export function createLogger(options: LoggerOptions): Logger {
   const main = options.pretty
-    ? pretty({ colorize: true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname', destination: options.destination ?? 1 })
+    ? pretty({
+        colorize: true,
+        translateTime: 'HH:MM:ss.l',
+        ignore: 'pid,hostname',
+        destination: options.destination ?? 1,
+      })
     : (options.destination ?? pino.destination(1));
   const streams: pino.StreamEntry[] = [{ level: 'trace', stream: main }];
   if (options.shipper) streams.push({ level: 'warn', stream: options.shipper.stream() });
@@ -82,7 +87,10 @@ export function createLogger(options: LoggerOptions): Logger {
         const { traceId, spanId } = span.spanContext();
         return { trace_id: traceId, span_id: spanId };
       },
-      redact: { paths: ['password', '*.password', 'refresh_token', '*.refresh_token', 'authorization'], censor: '[REDACTED]' },
+      redact: {
+        paths: ['password', '*.password', 'refresh_token', '*.refresh_token', 'authorization'],
+        censor: '[REDACTED]',
+      },
     },
     pino.multistream(streams),
   );

@@ -9,7 +9,10 @@ export type ServiceSchema = (typeof SERVICE_SCHEMAS)[number];
 
 /** Config keys of a service that owns tables. */
 export const databaseConfigSchema = z.object({
-  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgresql:// URL').default('postgresql://postgres@127.0.0.1:5432/charge'),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgresql:// URL')
+    .default('postgresql://postgres@127.0.0.1:5432/charge'),
   DB_POOL_MAX: z.coerce.number().int().min(1).max(100).default(10),
 });
 
@@ -42,6 +45,7 @@ export function ormOptions(options: OrmOptions): Options {
       transactional: true,
       allOrNothing: true,
       snapshot: false,
+      silent: true,
     },
     schemaGenerator: {
       ignoreSchema: SERVICE_SCHEMAS.filter((s) => s !== options.schema),

@@ -69,7 +69,10 @@ export class Rpc {
 
   constructor(private readonly deps: RpcDeps) {}
 
-  unary<Req, Res>(fn: (req: Req, ctx: CallContext) => Promise<Res>, options: RpcOptions = {}): UntypedHandleCall {
+  unary<Req, Res>(
+    fn: (req: Req, ctx: CallContext) => Promise<Res>,
+    options: RpcOptions = {},
+  ): UntypedHandleCall {
     return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
       void this.run(call, call.getPath(), options, (ctx) => fn(call.request, ctx)).then(
         (res) => callback(null, res),
@@ -110,7 +113,12 @@ export class Rpc {
   }
 
   private async run<T>(
-    call: { metadata: Metadata; getPeer(): string; on(event: 'cancelled', l: () => void): unknown; sendMetadata(m: Metadata): void },
+    call: {
+      metadata: Metadata;
+      getPeer(): string;
+      on(event: 'cancelled', l: () => void): unknown;
+      sendMetadata(m: Metadata): void;
+    },
     method: string,
     options: RpcOptions,
     body: (ctx: CallContext) => Promise<T>,
@@ -160,7 +168,10 @@ export class Rpc {
     const token = header?.match(/^Bearer\s+(\S+)$/i)?.[1];
     if (!token) {
       if (policy === 'public') return undefined;
-      throw DomainError.unauthenticated(header ? 'malformed authorization header' : 'authentication required', 'TOKEN_MISSING');
+      throw DomainError.unauthenticated(
+        header ? 'malformed authorization header' : 'authentication required',
+        'TOKEN_MISSING',
+      );
     }
     if (!this.deps.verifier) throw new Error('no token verifier configured');
     let claims: AuthClaims;
@@ -185,7 +196,11 @@ export function toServiceError(error: unknown, logger: Logger): ServiceError {
     if (error.reason) metadata.set('error-reason', error.reason);
     if (error.field) metadata.set('error-field', error.field);
     for (const [k, v] of Object.entries(error.metadata ?? {})) metadata.set(`error-${k}`, v);
-    return Object.assign(new Error(error.message), { code: STATUS_BY_KIND[error.kind], details: error.message, metadata });
+    return Object.assign(new Error(error.message), {
+      code: STATUS_BY_KIND[error.kind],
+      details: error.message,
+      metadata,
+    });
   }
   const ref = randomUUID();
   logger.error({ err: error, error_ref: ref }, 'unhandled error');

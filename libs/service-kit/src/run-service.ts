@@ -1,4 +1,9 @@
-import { Server, ServerCredentials, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import {
+  Server,
+  ServerCredentials,
+  type ServiceDefinition,
+  type UntypedServiceImplementation,
+} from '@grpc/grpc-js';
 import { healthV1 } from '@charge/contracts';
 import { ConfigError, EXIT_CONFIG, type BaseConfig } from './config';
 import { HealthRegistry } from './health';
@@ -59,7 +64,9 @@ export async function startService<C extends BaseConfig>(
   options: StartOptions = {},
 ): Promise<RunningService<C>> {
   const shipper = options.shipper ?? new LogShipper();
-  const logger = options.logger ?? createLogger({ service: spec.name, level: config.LOG_LEVEL, pretty: config.LOG_PRETTY, shipper });
+  const logger =
+    options.logger ??
+    createLogger({ service: spec.name, level: config.LOG_LEVEL, pretty: config.LOG_PRETTY, shipper });
   const lifecycle = new Lifecycle();
   const inflight = new InflightCounter();
   let built: BuiltService;
@@ -76,8 +83,10 @@ export async function startService<C extends BaseConfig>(
   let port: number;
   try {
     port = await new Promise<number>((resolve, reject) =>
-      server.bindAsync(`${config.GRPC_HOST}:${config.GRPC_PORT}`, ServerCredentials.createInsecure(), (err, p) =>
-        err ? reject(err) : resolve(p),
+      server.bindAsync(
+        `${config.GRPC_HOST}:${config.GRPC_PORT}`,
+        ServerCredentials.createInsecure(),
+        (err, p) => (err ? reject(err) : resolve(p)),
       ),
     );
   } catch (error) {
@@ -135,7 +144,12 @@ export async function runService<C extends BaseConfig>(spec: ServiceSpec<C>): Pr
   }
   const telemetry = startTelemetry(spec.name, config.OTEL_EXPORTER_OTLP_ENDPOINT);
   const shipper = new LogShipper();
-  const logger = createLogger({ service: spec.name, level: config.LOG_LEVEL, pretty: config.LOG_PRETTY, shipper });
+  const logger = createLogger({
+    service: spec.name,
+    level: config.LOG_LEVEL,
+    pretty: config.LOG_PRETTY,
+    shipper,
+  });
   let running: RunningService<C>;
   try {
     running = await startService(spec, config, { logger, shipper });
