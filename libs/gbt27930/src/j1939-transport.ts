@@ -220,8 +220,9 @@ export class J1939Transport {
     t.lastTime = time;
     t.lastWasData = true;
     const at = (seq - 1) * 7;
-    const n = Math.min(7, len - 1);
-    t.buffer.set(data.subarray(off + 1, off + 1 + n), at);
+    const n = len - 1 < 7 ? len - 1 : 7;
+    const buf = t.buffer;
+    for (let k = 0; k < n; k++) buf[at + k] = data[off + 1 + k];
     if (t.seen[seq] === 0) {
       t.seen[seq] = 1;
       t.received++;

@@ -12,6 +12,7 @@ export class SeriesDownsampler {
   private readonly maxV: Float64Array;
   private readonly used: Uint8Array;
   private width: number;
+  private inverseWidth: number;
   private origin = Number.NaN;
   private count = 0;
 
@@ -27,6 +28,7 @@ export class SeriesDownsampler {
     this.maxV = new Float64Array(n);
     this.used = new Uint8Array(n);
     this.width = initialWidth;
+    this.inverseWidth = 1 / initialWidth;
   }
 
   /** Number of points added so far. */
@@ -40,12 +42,14 @@ export class SeriesDownsampler {
     this.count++;
     let rel = t - this.origin;
     if (rel < 0) rel = 0;
-    let b = Math.floor(rel / this.width);
+    if (!(rel < 1e15)) rel = 0; // NaN / absurd timestamps go to the first bucket
     const n = this.used.length;
-    while (b >= n) {
+    let x = rel * this.inverseWidth;
+    while (x >= n) {
       this.merge();
-      b = Math.floor(rel / this.width);
+      x = rel * this.inverseWidth;
     }
+    const b = x | 0;
     if (this.used[b] === 0) {
       this.used[b] = 1;
       this.minT[b] = t;
@@ -109,5 +113,6 @@ export class SeriesDownsampler {
     }
     for (let i = (n + 1) >> 1; i < n; i++) this.used[i] = 0;
     this.width *= 2;
+    this.inverseWidth = 1 / this.width;
   }
 }

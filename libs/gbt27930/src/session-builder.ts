@@ -5,7 +5,7 @@
  * (a session, a finding, an evidence frame).
  */
 import { FrameFlag, MAX_PAYLOAD, type FrameBatch } from '@charge/can-log';
-import { asciiOrNull, deciAmps, deciVolts, toHex, u16le, u32le } from './byte-fields';
+import { asciiOrNull, toHex, u32le } from './byte-fields';
 import { BMS_ADDRESS, CHARGER_ADDRESS, composeId } from './can-id';
 import { ChargingSession, Series } from './charging-session';
 import { RunUpdate } from './findings/deviation-run';
@@ -16,6 +16,54 @@ import { messageForPgn, pgnLabel, Pgn } from './message-catalog';
 import { batteryTypeLabel, protocolVersion } from './message-decoders';
 import type { SessionReport } from './report-types';
 import { BEM_FIELDS, BSM_FIELDS, BST_FIELDS, CEM_FIELDS, CST_FIELDS } from './status-fields';
+
+// Hot-path constants and helpers as module locals: imported bindings compile to getter
+// calls in CommonJS output, which costs more than the work itself at millions of frames/s.
+const F_ERROR = FrameFlag.Error;
+const CHARGER = CHARGER_ADDRESS;
+const BMS = BMS_ADDRESS;
+const F_EXTENDED = FrameFlag.Extended;
+const NOT_GBT = FrameFlag.Error | FrameFlag.Fd | FrameFlag.Remote;
+const ROW = MAX_PAYLOAD;
+const P_CHM = Pgn.CHM;
+const P_BHM = Pgn.BHM;
+const P_CRM = Pgn.CRM;
+const P_BRM = Pgn.BRM;
+const P_BCP = Pgn.BCP;
+const P_CML = Pgn.CML;
+const P_BCL = Pgn.BCL;
+const P_BCS = Pgn.BCS;
+const P_CCS = Pgn.CCS;
+const P_BSM = Pgn.BSM;
+const P_BST = Pgn.BST;
+const P_CST = Pgn.CST;
+const P_BSD = Pgn.BSD;
+const P_CSD = Pgn.CSD;
+const P_BEM = Pgn.BEM;
+const P_CEM = Pgn.CEM;
+const P_TP_CM = Pgn.TP_CM;
+const S_voltageDemandV = Series.voltageDemandV;
+const S_voltageOutputV = Series.voltageOutputV;
+const S_voltageMeasuredV = Series.voltageMeasuredV;
+const S_currentDemandA = Series.currentDemandA;
+const S_currentOutputA = Series.currentOutputA;
+const S_currentMeasuredA = Series.currentMeasuredA;
+const S_soc = Series.soc;
+const S_maxCellVoltageV = Series.maxCellVoltageV;
+const S_maxBatteryTempC = Series.maxBatteryTempC;
+const S_minBatteryTempC = Series.minBatteryTempC;
+
+const lookupMessage = messageForPgn;
+
+function u16(data: Uint8Array, off: number): number {
+  return data[off] | (data[off + 1] << 8);
+}
+function volts(raw: number): number {
+  return raw / 10;
+}
+function amps(raw: number): number {
+  return (raw - 4000) / 10;
+}
 
 /** Seconds of charger↔BMS silence after which a CRM(0x00)/BHM starts a new session. */
 export const SESSION_GAP_S = 10;
@@ -36,8 +84,6 @@ export interface FrameTotals {
   firstTime: number;
   lastTime: number;
 }
-
-const NOT_GBT = FrameFlag.Error | FrameFlag.Fd | FrameFlag.Remote;
 
 /** Incremental session builder. Call {@link push} per batch, then {@link finish}. */
 export class SessionBuilder {
@@ -103,22 +149,22 @@ export class SessionBuilder {
         this.channelList.push(ch);
       }
       const t = ts[i];
-      if ((f & FrameFlag.Error) !== 0) {
+      if ((f & F_ERROR) !== 0) {
         this.errorFrames++;
-        this.errorFrame(t, ch, ids[i], data, i * MAX_PAYLOAD, lens[i]);
+        this.errorFrame(t, ch, ids[i], data, i * ROW, lens[i]);
         continue;
       }
       this.canFrames++;
       const id = ids[i];
-      if ((f & FrameFlag.Extended) === 0 || (f & NOT_GBT) !== 0) {
+      if ((f & F_EXTENDED) === 0 || (f & NOT_GBT) !== 0) {
         if (this.onOtherFrame) this.onOtherFrame(batch, i);
         continue;
       }
       const sa = id & 0xff;
       const da = (id >>> 8) & 0xff;
       let gbt: boolean;
-      if (sa === CHARGER_ADDRESS) gbt = da === BMS_ADDRESS || da === 0xff;
-      else if (sa === BMS_ADDRESS) gbt = da === CHARGER_ADDRESS || da === 0xff;
+      if (sa === CHARGER) gbt = da === BMS || da === 0xff;
+      else if (sa === BMS) gbt = da === CHARGER || da === 0xff;
       else gbt = false;
       if (!gbt) {
         if (this.onOtherFrame) this.onOtherFrame(batch, i);
@@ -131,7 +177,7 @@ export class SessionBuilder {
           continue; // a mirrored or second bus: GB/T is analysed on the first channel only
         }
       }
-      const off = i * MAX_PAYLOAD;
+      const off = i * ROW;
       const len = lens[i];
       const pf = (id >>> 16) & 0xff;
       if (pf === 0xec) {
@@ -230,9 +276,9 @@ export class SessionBuilder {
     const s = this.current;
     if (s === null) return this.openSession(t);
     const silent = t - s.lastTime >= SESSION_GAP_S;
-    if (pgn === Pgn.CHM) {
+    if (pgn === P_CHM) {
       if (s.beyondChm || silent) return this.openSession(t);
-    } else if (pgn === Pgn.BHM || (pgn === Pgn.CRM && first === 0x00)) {
+    } else if (pgn === P_BHM || (pgn === P_CRM && first === 0x00)) {
       if (s.ended || silent) return this.openSession(t);
     }
     return s;
@@ -249,87 +295,94 @@ export class SessionBuilder {
     len: number,
     t: number,
   ): void {
-    const s = this.sessionFor(pgn, len > 0 ? data[off] : 0xff, t);
+    const cur = this.current;
+    const s =
+      cur !== null && pgn !== P_CHM && pgn !== P_BHM && pgn !== P_CRM
+        ? cur
+        : this.sessionFor(pgn, len > 0 ? data[off] : 0xff, t);
     if (t > s.lastTime) s.lastTime = t;
-    const def = messageForPgn(pgn);
-    if (def === undefined || (def.sender === 'charger') !== (source === CHARGER_ADDRESS)) {
+    const def = lookupMessage(pgn);
+    if (def === undefined || (def.sender === 'charger') !== (source === CHARGER)) {
       this.unknownMessage(s, pgn, canId, data, off, len, t);
       return;
     }
     s.lastMessage = def.name;
     s.lastMessageTime = t;
     s.lastMessageId = canId;
-    const keep = len < 64 ? len : 64;
-    for (let k = 0; k < keep; k++) s.lastMessageBytes[k] = data[off + k];
-    s.lastMessageLength = keep;
-    if (pgn !== Pgn.CHM && pgn !== Pgn.BHM && pgn !== Pgn.BEM && pgn !== Pgn.CEM) s.beyondChm = true;
+    if (s.phase < 2) {
+      // kept for SESSION_INCOMPLETE evidence, which only exists for sessions that never charge
+      const keep = len < 64 ? len : 64;
+      for (let k = 0; k < keep; k++) s.lastMessageBytes[k] = data[off + k];
+      s.lastMessageLength = keep;
+    }
+    if (pgn !== P_CHM && pgn !== P_BHM && pgn !== P_BEM && pgn !== P_CEM) s.beyondChm = true;
     if (def.phase >= 0 && def.phase > s.phase) {
       if (def.phase === 2 && s.phase < 2) s.chargeStart = t;
       s.enterPhase(def.phase, t);
     }
     switch (pgn) {
-      case Pgn.CHM:
+      case P_CHM:
         s.chmBhm = true;
         if (len >= 3) s.chargerProtocolVersion = protocolVersion(data, off);
         return;
-      case Pgn.BHM:
+      case P_BHM:
         s.chmBhm = true;
-        if (len >= 2) s.bhmMaxTotalV = deciVolts(u16le(data, off));
+        if (len >= 2) s.bhmMaxTotalV = volts(u16(data, off));
         return;
-      case Pgn.CRM:
+      case P_CRM:
         if (len >= 5) {
           const n = u32le(data, off + 1);
           if (n !== 0xffffffff) s.chargerNumber = n;
         }
         return;
-      case Pgn.BRM:
+      case P_BRM:
         if (len >= 8) {
           s.brmVersion = data[off] | (data[off + 1] << 8);
           s.brmLength = len;
           s.bmsProtocolVersion = protocolVersion(data, off);
           s.batteryType = batteryTypeLabel(data[off + 3]);
-          s.ratedCapacityAh = u16le(data, off + 4) / 10;
-          s.ratedVoltageV = deciVolts(u16le(data, off + 6));
+          s.ratedCapacityAh = u16(data, off + 4) / 10;
+          s.ratedVoltageV = volts(u16(data, off + 6));
           s.vin = len >= 41 ? asciiOrNull(data, off + 24, 17) : null;
         }
         return;
-      case Pgn.BCP:
+      case P_BCP:
         if (len >= 13) {
-          s.bcpMaxCellV = u16le(data, off) / 100;
-          s.bcpMaxCurrentA = Math.abs(deciAmps(u16le(data, off + 2)));
-          s.bcpMaxTotalV = deciVolts(u16le(data, off + 6));
+          s.bcpMaxCellV = u16(data, off) / 100;
+          s.bcpMaxCurrentA = Math.abs(amps(u16(data, off + 2)));
+          s.bcpMaxTotalV = volts(u16(data, off + 6));
           s.bcpMaxTempC = data[off + 8] - 50;
-          s.bcpSoc = u16le(data, off + 9) / 10;
+          s.bcpSoc = u16(data, off + 9) / 10;
         }
         return;
-      case Pgn.CML:
+      case P_CML:
         if (len >= 6) {
-          s.cmlMaxVoltageV = deciVolts(u16le(data, off));
-          s.cmlMaxCurrentA = Math.abs(deciAmps(u16le(data, off + 4)));
+          s.cmlMaxVoltageV = volts(u16(data, off));
+          s.cmlMaxCurrentA = Math.abs(amps(u16(data, off + 4)));
         }
         return;
-      case Pgn.BCL:
+      case P_BCL:
         if (len >= 5) this.bcl(s, canId, data, off, len, t);
         return;
-      case Pgn.BCS:
+      case P_BCS:
         if (len >= 9) this.bcs(s, canId, data, off, len, t);
         return;
-      case Pgn.CCS:
+      case P_CCS:
         if (len >= 6) this.ccs(s, canId, data, off, len, t);
         return;
-      case Pgn.BSM:
+      case P_BSM:
         if (len >= 7) this.bsm(s, canId, data, off, len, t);
         return;
-      case Pgn.BST:
-      case Pgn.CST:
+      case P_BST:
+      case P_CST:
         if (s.stopInitiator === 'none') {
-          s.stopInitiator = pgn === Pgn.BST ? 'bms' : 'charger';
+          s.stopInitiator = pgn === P_BST ? 'bms' : 'charger';
           s.firstStopTime = t;
-          this.stopChecks(s, t, pgn === Pgn.BST ? ' BST' : ' CST');
+          this.stopChecks(s, t, pgn === P_BST ? ' BST' : ' CST');
         }
         raiseStatusFindings(
           s.findings,
-          pgn === Pgn.BST ? BST_FIELDS : CST_FIELDS,
+          pgn === P_BST ? BST_FIELDS : CST_FIELDS,
           def.name,
           t,
           canId,
@@ -338,21 +391,21 @@ export class SessionBuilder {
           len,
         );
         return;
-      case Pgn.BSD:
+      case P_BSD:
         s.ended = true;
         if (len >= 1 && data[off] !== 0xff) s.socBsd = data[off];
         return;
-      case Pgn.CSD:
+      case P_CSD:
         s.ended = true;
         if (len >= 4) {
-          s.csdMinutes = u16le(data, off);
-          s.csdEnergy = u16le(data, off + 2) / 10;
+          s.csdMinutes = u16(data, off);
+          s.csdEnergy = u16(data, off + 2) / 10;
         }
         return;
-      case Pgn.BEM:
+      case P_BEM:
         raiseStatusFindings(s.findings, BEM_FIELDS, 'BEM', t, canId, data, off, len);
         return;
-      case Pgn.CEM:
+      case P_CEM:
         raiseStatusFindings(s.findings, CEM_FIELDS, 'CEM', t, canId, data, off, len);
         return;
       default:
@@ -368,14 +421,14 @@ export class SessionBuilder {
     len: number,
     t: number,
   ): void {
-    const v = deciVolts(u16le(data, off));
-    const a = Math.abs(deciAmps(u16le(data, off + 2)));
+    const v = volts(u16(data, off));
+    const a = Math.abs(amps(u16(data, off + 2)));
     s.bclSeen = true;
     s.bclVoltage = v;
     s.bclCurrent = a;
     s.bclMode = data[off + 4];
-    s.series[Series.voltageDemandV].add(t, v);
-    s.series[Series.currentDemandA].add(t, a);
+    s.series[S_voltageDemandV].add(t, v);
+    s.series[S_currentDemandA].add(t, a);
     if (s.charging) s.bclGap.observe(s.findings, t, canId, data, off, len, s.startTime);
   }
 
@@ -387,18 +440,18 @@ export class SessionBuilder {
     len: number,
     t: number,
   ): void {
-    const v = deciVolts(u16le(data, off));
-    const a = Math.abs(deciAmps(u16le(data, off + 2)));
-    const cell = (u16le(data, off + 4) & 0xfff) / 100;
+    const v = volts(u16(data, off));
+    const a = Math.abs(amps(u16(data, off + 2)));
+    const cell = (u16(data, off + 4) & 0xfff) / 100;
     const soc = data[off + 6];
     s.bcsSeen = true;
     s.bcsVoltage = v;
     if (s.socFirstBcs !== s.socFirstBcs) s.socFirstBcs = soc;
     s.socLastBcs = soc;
-    s.series[Series.voltageMeasuredV].add(t, v);
-    s.series[Series.currentMeasuredA].add(t, a);
-    s.series[Series.soc].add(t, soc);
-    s.series[Series.maxCellVoltageV].add(t, cell);
+    s.series[S_voltageMeasuredV].add(t, v);
+    s.series[S_currentMeasuredA].add(t, a);
+    s.series[S_soc].add(t, soc);
+    s.series[S_maxCellVoltageV].add(t, cell);
     if (s.charging) s.bcsGap.observe(s.findings, t, canId, data, off, len, s.startTime);
     if (cell > s.bcpMaxCellV) {
       const rec = s.findings.get('CELL_VOLTAGE_LIMIT_EXCEEDED');
@@ -427,9 +480,9 @@ export class SessionBuilder {
     len: number,
     t: number,
   ): void {
-    const v = deciVolts(u16le(data, off));
-    const a = Math.abs(deciAmps(u16le(data, off + 2)));
-    s.ccsMinutes = u16le(data, off + 4);
+    const v = volts(u16(data, off));
+    const a = Math.abs(amps(u16(data, off + 2)));
+    s.ccsMinutes = u16(data, off + 4);
     if (!(v <= s.maxOutV)) s.maxOutV = v;
     if (!(a <= s.maxOutA)) s.maxOutA = a;
     const p = v * a;
@@ -440,8 +493,8 @@ export class SessionBuilder {
     s.lastCcsT = t;
     s.lastCcsPower = p;
     s.energySamples++;
-    s.series[Series.voltageOutputV].add(t, v);
-    s.series[Series.currentOutputA].add(t, a);
+    s.series[S_voltageOutputV].add(t, v);
+    s.series[S_currentOutputA].add(t, a);
     if (!s.charging) return;
     s.ccsGap.observe(s.findings, t, canId, data, off, len, s.startTime);
     if (len >= 7) {
@@ -531,8 +584,8 @@ export class SessionBuilder {
     const maxT = data[off + 1] - 50;
     const minT = data[off + 3] - 50;
     if (!(maxT <= s.maxBatteryTemp)) s.maxBatteryTemp = maxT;
-    s.series[Series.maxBatteryTempC].add(t, maxT);
-    s.series[Series.minBatteryTempC].add(t, minT);
+    s.series[S_maxBatteryTempC].add(t, maxT);
+    s.series[S_minBatteryTempC].add(t, minT);
     if (data[off + 5] !== 0 || (data[off + 6] & 0x0f) !== 0)
       raiseStatusFindings(s.findings, BSM_FIELDS, 'BSM', t, canId, data, off, len);
     if (maxT > s.bcpMaxTempC) {
@@ -638,7 +691,7 @@ export class SessionBuilder {
     const rec = s.findings.get(key);
     if (rec) rec.repeat(t, label, canId, data, off, len);
     else {
-      const from = (canId & 0xff) === CHARGER_ADDRESS ? '充电机' : 'BMS';
+      const from = (canId & 0xff) === CHARGER ? '充电机' : 'BMS';
       s.findings.raise(
         key,
         'UNKNOWN_GBT_MESSAGE',
@@ -665,13 +718,8 @@ export class SessionBuilder {
           : f.kind === 'timeout'
             ? '超时未完成'
             : '至日志结束仍未完成';
-    const from =
-      f.source === CHARGER_ADDRESS
-        ? '充电机'
-        : f.source === BMS_ADDRESS
-          ? 'BMS'
-          : `0x${f.source.toString(16)}`;
-    const canId = f.canId ?? composeId(7, Pgn.TP_CM, f.source, f.destination);
+    const from = f.source === CHARGER ? '充电机' : f.source === BMS ? 'BMS' : `0x${f.source.toString(16)}`;
+    const canId = f.canId ?? composeId(7, P_TP_CM, f.source, f.destination);
     const rec = s.findings.get('TP_TRANSFER_ABORTED');
     if (rec) {
       rec.repeat(f.time, 'TP.CM', canId, f.data, 0, f.data ? f.data.length : 0);
