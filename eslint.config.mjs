@@ -15,6 +15,14 @@ export default tseslint.config(
   {
     files: ['**/*.js', '**/*.cjs', 'scripts/**', '**/bin/**', '**/bench/**', '**/cli/**'],
     rules: { 'no-console': 'off', '@typescript-eslint/no-require-imports': 'off' },
-    languageOptions: { globals: { require: 'readonly', module: 'writable', process: 'readonly', __dirname: 'readonly', console: 'readonly' } },
+    languageOptions: {
+      globals: {
+        require: 'readonly',
+        module: 'writable',
+        process: 'readonly',
+        __dirname: 'readonly',
+        console: 'readonly',
+      },
+    },
   },
 );

@@ -77,5 +77,8 @@ export class DomainError extends Error {
 
 /** Type guard that also works across duplicated module instances. */
 export function isDomainError(error: unknown): error is DomainError {
-  return error instanceof DomainError || (error instanceof Error && error.name === 'DomainError' && 'kind' in error);
+  return (
+    error instanceof DomainError ||
+    (error instanceof Error && error.name === 'DomainError' && 'kind' in error)
+  );
 }

@@ -53,11 +53,21 @@ export function auditSubject(event: auditV1.AuditEvent): string {
  */
 export function enqueueAudit(em: EntityManager, input: AuditInput): auditV1.AuditEvent {
   const event = buildAuditEvent(input);
-  enqueueMessage(em, auditSubject(event), Buffer.from(auditV1.AuditEvent.encode(event).finish()), event.eventId);
+  enqueueMessage(
+    em,
+    auditSubject(event),
+    Buffer.from(auditV1.AuditEvent.encode(event).finish()),
+    event.eventId,
+  );
   return event;
 }
 
 /** Stages any message in the outbox (subject, bytes, id used as `Nats-Msg-Id`). */
-export function enqueueMessage(em: EntityManager, subject: string, payload: Buffer, id: string = randomUUID()): void {
+export function enqueueMessage(
+  em: EntityManager,
+  subject: string,
+  payload: Buffer,
+  id: string = randomUUID(),
+): void {
   em.persist(em.create(OutboxMessageEntity, { id, subject, payload, createdAt: new Date(), attempts: 0 }));
 }

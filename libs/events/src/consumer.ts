@@ -67,7 +67,10 @@ export async function startDurableConsumer(options: DurableConsumerOptions): Pro
           logger.error({ err: error, subject: msg.subject, seq: msg.seq }, 'poison message terminated');
           msg.term(error.message);
         } else {
-          logger.warn({ err: error, subject: msg.subject, redelivery: msg.info.deliveryCount }, 'message failed; will be redelivered');
+          logger.warn(
+            { err: error, subject: msg.subject, redelivery: msg.info.deliveryCount },
+            'message failed; will be redelivered',
+          );
           msg.nak(Math.min(30_000, 500 * 2 ** Math.min(msg.info.deliveryCount, 6)));
         }
       }

@@ -9,5 +9,11 @@ export const natsConfigSchema = z.object({
 
 /** Connects with unlimited reconnects: a NATS outage delays events, it never drops them. */
 export function connectNats(url: string, name: string): Promise<NatsConnection> {
-  return connect({ servers: url.split(','), name, maxReconnectAttempts: -1, reconnectTimeWait: 500, waitOnFirstConnect: true });
+  return connect({
+    servers: url.split(','),
+    name,
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 500,
+    waitOnFirstConnect: true,
+  });
 }

@@ -126,7 +126,10 @@ export class OutboxRelay {
           'run',
           ctx,
         );
-        this.options.logger.debug({ err: failure, pending: rows.length - done.length }, 'outbox publish failed');
+        this.options.logger.debug(
+          { err: failure, pending: rows.length - done.length },
+          'outbox publish failed',
+        );
         return 0;
       }
       return done.length;

@@ -11,14 +11,19 @@ export interface LogRecordLike {
   fields: Record<string, unknown>;
 }
 
-const pick = (fields: Record<string, unknown>, key: string): string => (typeof fields[key] === 'string' ? (fields[key] as string) : '');
+const pick = (fields: Record<string, unknown>, key: string): string =>
+  typeof fields[key] === 'string' ? (fields[key] as string) : '';
 
 /**
  * Returns a sink that publishes warn/error records on `syslog.<service>.<level>`.
  * Best effort: a record that cannot be published is counted and dropped (the record is
  * still in the service's own log output), so logging never blocks a request.
  */
-export function createSyslogSink(nc: NatsConnection, service: string, onDrop?: (error: unknown) => void): (r: LogRecordLike) => void {
+export function createSyslogSink(
+  nc: NatsConnection,
+  service: string,
+  onDrop?: (error: unknown) => void,
+): (r: LogRecordLike) => void {
   const js = jetstream(nc, { timeout: 2000 });
   return (record) => {
     const { fields } = record;
@@ -39,8 +44,8 @@ export function createSyslogSink(nc: NatsConnection, service: string, onDrop?: (
       userAgent: '',
       timestamp: new Date(record.time),
     };
-    js.publish(`syslog.${service}.${record.level}`, auditV1.SystemLogEvent.encode(event).finish(), { msgID: event.eventId }).catch(
-      (error) => onDrop?.(error),
-    );
+    js.publish(`syslog.${service}.${record.level}`, auditV1.SystemLogEvent.encode(event).finish(), {
+      msgID: event.eventId,
+    }).catch((error) => onDrop?.(error));
   };
 }
