@@ -489,6 +489,53 @@ describe('through a BLF file written by can-log', () => {
   });
 });
 
+describe('BLF round trip of a scenario with many findings', () => {
+  it('gives the same sessions from a can-log BLF file as from in-memory batches', async () => {
+    const sc = new GbtScenario()
+      .handshake()
+      .configuration({ maxCellV: 3.65, maxTempC: 55 })
+      .charge(20, (t) => ({
+        skipBcl: t >= 5 && t < 6.6,
+        bsmStatus7: t >= 8 && t < 10 ? 0xc1 : 0xd0,
+        maxCellV: t > 15 ? 3.7 : 3.5,
+        outA: t > 11 && t < 19.5 ? 118 : 100,
+      }))
+      .stop('charger', { cst: [0x10, 0x01, 0xf0, 0xf0] });
+    sc.send(2, 0x1e, false, [0xf1, 0xf0, 0xf0, 0xf0]);
+    const memory = analyzeFrames(sc.frames, { timeOrigin: ORIGIN });
+    const sink = createMemorySink();
+    const w = await createBlfWriter(sink, { measurementStart: new Date(ORIGIN) });
+    for (const f of sc.frames)
+      await w.writeFrame({ timestamp: f.t, id: f.id, data: f.data, extended: true, channel: 1 });
+    await w.close();
+    const blf = await analyzeLog(await openLog(sink.bytes()));
+    expect(codes(blf.sessions[0])).toEqual([
+      'BEM_CRM_00_TIMEOUT',
+      'BMS_STOPPED_BY_CHARGER',
+      'BSM_INSULATION_ABNORMAL',
+      'CELL_VOLTAGE_LIMIT_EXCEEDED',
+      'CHARGER_FAULT_STOP',
+      'CHARGING_PAUSED',
+      'CST_CHARGER_OVERTEMP',
+      'MESSAGE_TIMEOUT_BCL',
+      'OUTPUT_CURRENT_DEVIATION',
+    ]);
+    // BLF stores timestamps at 10 µs/1 ns resolution: compare everything but exact times and series
+    const a = blf.sessions[0];
+    const b = memory.sessions[0];
+    expect(memory.sessions).toHaveLength(1);
+    expect(codes(b)).toEqual(codes(a));
+    expect(a.stats).toEqual(b.stats);
+    expect(a.vehicle).toEqual(b.vehicle);
+    expect(a.limits).toEqual(b.limits);
+    expect(a.phases).toEqual(b.phases);
+    expect(a.findings.map((f) => [f.code, f.startTime, f.evidence[0].data])).toEqual(
+      b.findings.map((f) => [f.code, f.startTime, f.evidence[0].data]),
+    );
+    expect(a.series.currentOutputA.length).toBeGreaterThan(100);
+  });
+});
+
 describe('progress and abort', () => {
   it('reports progress and rejects with the abort reason', async () => {
     const { analyzeBatches } = await import('@charge/gbt27930');
