@@ -86,6 +86,14 @@ export class BlfWriter implements LogWriter {
       }
       if (ts > this.maxTimestamp) this.maxTimestamp = ts;
       const f = b.flags[i];
+      if (b.lengths[i] > 8 && (f & (FrameFlag.Fd | FrameFlag.Error)) === 0) {
+        throw new CanLogError(
+          'INVALID_ARGUMENT',
+          `classic CAN frame with ${b.lengths[i]} data bytes (set fd for CAN FD)`,
+        );
+      }
+      if (b.lengths[i] > MAX_PAYLOAD)
+        throw new CanLogError('INVALID_ARGUMENT', `payload of ${b.lengths[i]} bytes`);
       const size =
         (f & FrameFlag.Error) !== 0
           ? ERR_EXT_SIZE

@@ -13,7 +13,10 @@ export type LogSource = string | Uint8Array | AsyncIterable<Uint8Array>;
 export interface StreamOptions {
   /** Cancels reading; the iteration then throws a `CanLogError` with code `ABORTED`. */
   signal?: AbortSignal;
-  /** Called after every read from the source with the bytes consumed so far and the total when known. */
+  /**
+   * Called after every read from a file or stream with the bytes consumed so far and the total
+   * when known (in-memory input is not reported: it is already read).
+   */
   onProgress?: (bytesRead: number, totalBytes: number | undefined) => void;
   /** Bytes requested from a file per read (default 1 MiB). */
   readChunkSize?: number;

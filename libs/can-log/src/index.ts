@@ -47,3 +47,4 @@ export {
   type SyntheticOptions,
 } from './synthetic-log';
 export { measureIteration, type IterationMeasurement } from './measure-iteration';
+export { createLogWriter, type WriteFormat, type LogWriterOptions } from './create-log-writer';

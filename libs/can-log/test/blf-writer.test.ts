@@ -154,6 +154,9 @@ describe('BLF writer', () => {
     await expect(w.writeFrame({ timestamp: 0, id: 1, fd: true, channel: 300 })).rejects.toMatchObject({
       code: 'INVALID_ARGUMENT',
     });
+    await expect(w.writeFrame({ timestamp: 0, id: 1, data: Array(12).fill(1) })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+    });
     await w.close();
     await expect(w.writeFrame({ timestamp: 0, id: 1 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
   });

@@ -16,7 +16,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { pyRead } from './python-can';
-import { hex } from './shared-data';
+import { hex, sharedPath } from './shared-data';
 
 const FRAMES: FrameInput[] = [
   { timestamp: 0.1, id: 0x123, data: [0xde, 0xad, 0xbe, 0xef], channel: 1 },
@@ -225,5 +225,27 @@ describe('CSV writer', () => {
       `0.600000,2,0x01ABCDEF,1,Rx,0,0,1,0,1,15,64,${'5A'.repeat(64)}`,
       '1.250000,2,0x100,0,Rx,0,0,0,0,0,0,0,',
     ]);
+  });
+});
+
+describe('createLogWriter', () => {
+  it('converts a BLF sample to every output format and back', async () => {
+    const { createLogWriter } = await import('@charge/can-log');
+    const src = await openLog(sharedPath('blf/vector_blf/events_from_converter/test_CanMessage.blf'));
+    const original: CanFrame[] = [];
+    for await (const f of src.frames()) original.push(f);
+    for (const format of ['blf', 'asc', 'candump'] as const) {
+      const sink = createMemorySink();
+      const w = await createLogWriter(format, sink, { startEpochSeconds: 100 });
+      for (const f of original) await w.writeFrame(f);
+      await w.close();
+      const back = await readFrames(sink.bytes());
+      expect(back.map((f) => [f.id, f.extended, hex(f.data)])).toEqual(
+        original.map((f) => [f.id, f.extended, hex(f.data)]),
+      );
+    }
+    await expect(createLogWriter('mf4' as never, createMemorySink())).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+    });
   });
 });
