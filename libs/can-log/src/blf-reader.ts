@@ -42,6 +42,35 @@ function u32(b: Uint8Array, o: number): number {
 }
 
 /**
+ * Warning codes the BLF reader emits (in `ReadWarning.code`): `CONTAINER_HEADER_SIZE`,
+ * `TRUNCATED_CONTAINER`, `TRUNCATED_ZLIB`, `CORRUPT_CONTAINER`, `UNKNOWN_COMPRESSION`,
+ * `OBJECT_OUTSIDE_CONTAINER`, `BAD_OBJECT_HEADER`, `SHORT_OBJECT`, `SKIPPED_BYTES`,
+ * `TRUNCATED_OBJECT`, `TRAILING_BYTES`, `TRUNCATED_FILE`, `WARNINGS_TRUNCATED`.
+ * The text readers emit `MALFORMED_LINE`, `UNRECOGNIZED_LINE`, `LINE_TOO_LONG`,
+ * `UNSUPPORTED_FRAME`, `TOO_MANY_CHANNELS` and `WARNINGS_TRUNCATED`.
+ */
+export const WARNING_CODES = [
+  'CONTAINER_HEADER_SIZE',
+  'TRUNCATED_CONTAINER',
+  'TRUNCATED_ZLIB',
+  'CORRUPT_CONTAINER',
+  'UNKNOWN_COMPRESSION',
+  'OBJECT_OUTSIDE_CONTAINER',
+  'BAD_OBJECT_HEADER',
+  'SHORT_OBJECT',
+  'SKIPPED_BYTES',
+  'TRUNCATED_OBJECT',
+  'TRAILING_BYTES',
+  'TRUNCATED_FILE',
+  'MALFORMED_LINE',
+  'UNRECOGNIZED_LINE',
+  'LINE_TOO_LONG',
+  'UNSUPPORTED_FRAME',
+  'TOO_MANY_CHANNELS',
+  'WARNINGS_TRUNCATED',
+] as const;
+
+/**
  * Reads the frames of one BLF input. Single pass: `batches()` may be iterated once.
  * Warnings and statistics fill in as iteration proceeds.
  */

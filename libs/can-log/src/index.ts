@@ -16,7 +16,7 @@ export {
   type BlfHeader,
   type SystemTime,
 } from './blf-header';
-export { BLF_DEFAULTS, type BlfReadOptions } from './blf-reader';
+export { BLF_DEFAULTS, WARNING_CODES, type BlfReadOptions } from './blf-reader';
 export {
   BlfObjectType,
   blfObjectTypeName,

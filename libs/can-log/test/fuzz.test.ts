@@ -8,6 +8,7 @@ import {
   openLog,
   seededRandom,
   toFrame,
+  WARNING_CODES,
   type CanFrame,
   type OpenLogOptions,
 } from '@charge/can-log';
@@ -22,6 +23,11 @@ const LIMITS: OpenLogOptions = {
   maxWarnings: 50,
   maxLineLength: 4096,
 };
+
+const KNOWN_CODES = new Set<string>(WARNING_CODES);
+/** Warning codes seen that are not documented in WARNING_CODES (must stay empty). */
+const unknownCodes: string[] = [];
+afterAll(() => expect(unknownCodes).toEqual([]));
 
 interface Outcome {
   frames: CanFrame[];
@@ -51,6 +57,7 @@ async function attempt(bytes: Uint8Array, keepFrames = false): Promise<Outcome> 
       }
     } finally {
       warnings = reader.stats.warningCount;
+      unknownCodes.push(...reader.warnings.map((w) => w.code).filter((c) => !KNOWN_CODES.has(c)));
     }
   } catch (e) {
     if (!(e instanceof CanLogError)) throw e;
