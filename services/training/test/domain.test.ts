@@ -10,6 +10,7 @@ import {
 } from '../src/domain/llamafactory-yaml';
 import { runFlowControlTraining, type LogRecord } from '../src/trainers/flow-control/training';
 import { metricFromRecord } from '../src/runner/trainer-log';
+import { separableJsonl } from './fixtures';
 
 function invalid(fn: () => unknown): DomainError {
   try {
@@ -18,18 +19,6 @@ function invalid(fn: () => unknown): DomainError {
     return error as DomainError;
   }
   throw new Error('expected an error');
-}
-
-/** Three well-separated classes in 6 dimensions (deterministic). */
-export function separableJsonl(n: number, seed = 7): string {
-  let s = seed;
-  const rand = () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648) * 2 - 1;
-  const labels = ['charger_side', 'bms_side', 'cable'];
-  return Array.from({ length: n }, (_, i) => {
-    const c = i % 3;
-    const features = Array.from({ length: 6 }, (_, j) => rand() + (j === c ? 4 : 0));
-    return JSON.stringify({ features, label: labels[c] });
-  }).join('\n');
 }
 
 const LLAMA_YAML = `### model
