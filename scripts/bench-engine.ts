@@ -1,8 +1,8 @@
 /**
- * `npm run bench:engine`: writes a 2,000,000-frame realistic GB/T 27930 session as BLF (with
- * can-log's writer), then times, each in a fresh child process, our full analysis, our raw
- * frame iteration and python-can's BLFReader over the same file, and prints frames/s, the
- * ratios and our peak RSS.
+ * `npm run bench:engine`: writes a 2,000,000-frame realistic GB/T 27930 session as BLF
+ * (@charge/gbt27930's `writeSampleSession`, ending in a manual stop), then times, each in a
+ * fresh child process, our full analysis, our raw frame iteration and python-can's BLFReader
+ * over the same file, and prints frames/s, the ratios and our peak RSS.
  *
  * Each measurement is the best of `--runs` (default 3) cold runs, to damp the noise of a
  * shared machine; python-can gets the same treatment.
@@ -13,15 +13,8 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import {
-  createBatch,
-  createBlfWriter,
-  FrameFlag,
-  MAX_PAYLOAD,
-  openLog,
-  type FrameBatch,
-} from '@charge/can-log';
-import { analyzeLog } from '@charge/gbt27930';
+import { MAX_PAYLOAD, openLog } from '@charge/can-log';
+import { analyzeLog, writeSampleSession } from '@charge/gbt27930';
 
 const TARGET_ANALYZE = 1_000_000;
 const TARGET_RAW = 3_000_000;
@@ -81,123 +74,6 @@ function measurePythonCan(file: string): Measurement | string {
   return { frames: n, seconds: s, maxRssMb: rss };
 }
 
-// ----------------------------------------------------------------- the session
-
-function le16(b: Uint8Array, o: number, v: number): void {
-  const r = Math.round(v) & 0xffff;
-  b[o] = r & 0xff;
-  b[o + 1] = r >> 8;
-}
-
-/** Writes a realistic session: handshake, configuration, hours of charging, stop. */
-async function writeSession(file: string, totalFrames: number): Promise<number> {
-  const writer = await createBlfWriter(file, { measurementStart: new Date(Date.UTC(2024, 5, 1, 8, 0, 0)) });
-  const batch = createBatch(4096);
-  let written = 0;
-  let t = 0;
-  const put = (id: number, bytes: ArrayLike<number>, flags = FrameFlag.Extended, channel = 1) => {
-    const i = batch.length++;
-    batch.timestamps[i] = t;
-    batch.ids[i] = id;
-    batch.flags[i] = flags;
-    batch.channels[i] = channel;
-    batch.lengths[i] = bytes.length;
-    batch.dlcs[i] = bytes.length;
-    batch.data.set(bytes, i * MAX_PAYLOAD);
-    written++;
-  };
-  const flush = async (b: FrameBatch) => {
-    if (b.length === 0) return;
-    await writer.writeBatch(b);
-    b.length = 0;
-  };
-  const tp = async (pf: number, payload: number[]) => {
-    const n = Math.ceil(payload.length / 7);
-    put(0x1cec56f4, [0x10, payload.length, 0, n, 0xff, 0, pf, 0]);
-    t += 0.002;
-    put(0x1cecf456, [0x11, n, 1, 0xff, 0xff, 0, pf, 0]);
-    for (let k = 0; k < n; k++) {
-      t += 0.001;
-      const chunk = payload.slice(k * 7, k * 7 + 7);
-      while (chunk.length < 7) chunk.push(0xff);
-      put(0x1ceb56f4, [k + 1, ...chunk]);
-    }
-    t += 0.002;
-    put(0x1cecf456, [0x13, payload.length, 0, n, 0xff, 0, pf, 0]);
-  };
-  // handshake and configuration
-  for (let k = 0; k < 20; k++) {
-    put(0x1826f456, [1, 1, 0]);
-    put(0x182756f4, [0xa5, 0x10]);
-    t += 0.25;
-  }
-  put(0x1801f456, [0, 1, 2, 3, 4, 0x31, 0x32, 0x33]);
-  await tp(0x02, [1, 1, 0, 3, 0xf0, 0x05, 0x40, 0x0e, ...new Array(41).fill(0xff)]);
-  put(0x1801f456, [0xaa, 1, 2, 3, 4, 0x31, 0x32, 0x33]);
-  await tp(0x06, [0x72, 0x01, 0x3a, 0x0f, 0x2a, 0x02, 0xa5, 0x10, 0x73, 0x0c, 0x03, 0xc6, 0x0e]);
-  put(0x1807f456, new Array(7).fill(0xff));
-  put(0x1808f456, [0x1c, 0x25, 0x7c, 0x01, 0x3c, 0x0f, 0xa0, 0x0f]);
-  put(0x100956f4, [0xaa]);
-  put(0x100af456, [0xaa]);
-  t += 0.5;
-  // charging until the frame budget (minus the stop) is used
-  const bcl = new Uint8Array(5);
-  const ccs = new Uint8Array(7);
-  const bsm = new Uint8Array(7);
-  let step = 0;
-  const ccsId = 0x1812f456;
-  while (written < totalFrames - 40) {
-    const minutes = Math.floor(t / 60);
-    const soc = Math.min(100, 20 + Math.floor(t / 400));
-    const amps = 120 + 20 * Math.sin(t / 300) + ((step * 7919) % 10) / 10;
-    const volts = 360 + t / 1000 + ((step * 104729) % 7) / 10;
-    le16(bcl, 0, 4200);
-    le16(bcl, 2, (400 - 140) * 10);
-    bcl[4] = 2;
-    put(0x181056f4, bcl);
-    t += 0.004;
-    le16(ccs, 0, volts * 10);
-    le16(ccs, 2, (400 - amps) * 10);
-    le16(ccs, 4, minutes);
-    ccs[6] = 0xfd;
-    put(ccsId, ccs);
-    if (step % 5 === 2) {
-      t += 0.004;
-      const cell = Math.round((3.3 + soc / 500) * 100) | (6 << 12);
-      await tp(0x11, [
-        (volts * 10) & 0xff,
-        (volts * 10) >> 8,
-        ((400 - amps) * 10) & 0xff,
-        ((400 - amps) * 10) >> 8,
-        cell & 0xff,
-        cell >> 8,
-        soc,
-        100,
-        0,
-      ]);
-      bsm.set([3, 75 + (minutes % 5), 1, 70, 2, 0, 0xd0]);
-      put(0x181356f4, bsm);
-    }
-    if (step % 2000 === 0) put(0x0cf00400, [0xff, 0x7d, 0x7d, 0, 0, 0xff, 0xff, 0xff], FrameFlag.Extended, 2);
-    step++;
-    t = step * 0.05 + 6;
-    if (batch.length > 4000) await flush(batch);
-  }
-  for (let k = 0; k < 10; k++) {
-    put(0x101af456, [0x04, 0x00, 0xf0, 0xf0]);
-    put(0x101956f4, [0x40, 0x00, 0x00, 0xf0]);
-    t += 0.01;
-  }
-  for (let k = 0; k < 5 && written < totalFrames; k++) {
-    put(0x181c56f4, [95, 0x4c, 0x01, 0x56, 0x01, 75, 80]);
-    if (written < totalFrames) put(0x181df456, [0x10, 0x02, 0x88, 0x13, 4, 3, 2, 1]);
-    t += 0.25;
-  }
-  await flush(batch);
-  await writer.close();
-  return written;
-}
-
 // ----------------------------------------------------------------- orchestration
 
 function child(mode: string, file: string): Measurement {
@@ -226,7 +102,7 @@ async function main(): Promise<void> {
   const file = path.join(dir, 'gbt-session.blf');
   try {
     let t0 = Date.now();
-    const n = await writeSession(file, frames);
+    const { frames: n } = await writeSampleSession(file, { frames, fault: 'none' });
     console.log(
       `wrote ${fmt(n)} frames (${(fs.statSync(file).size / 1e6).toFixed(1)} MB BLF) in ${((Date.now() - t0) / 1000).toFixed(1)} s`,
     );

@@ -1,5 +1,6 @@
 /** Command-line parsing on top of `node:util` `parseArgs`, with usage errors. */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { DEFAULT_SAMPLE_FAULT, DEFAULT_SAMPLE_FRAMES, SAMPLE_FAULTS } from '@charge/gbt27930';
 import { UsageError } from './cli-errors';
 
 /** Usage text. */
@@ -11,9 +12,14 @@ Commands:
   trace FILE [--id ID[,ID…]] [--from S] [--to S] [--decode] [--limit N]
                                        print frames (ids in hex; times in seconds from log start)
   convert FILE --to blf|asc|csv OUT    convert a log
+  sample OUT [--frames N] [--fault NAME] [--seed N] [--force]
+                                       write a realistic GB/T 27930-2015 session as BLF (default
+                                       ${DEFAULT_SAMPLE_FRAMES} frames, about 5 min, ending in ${DEFAULT_SAMPLE_FAULT});
+                                       NAME: ${Object.keys(SAMPLE_FAULTS).join(', ')}
 
 Formats read: BLF, Vector ASC, candump -L, ZLG CANTest export.
-Exit codes: 0 ok, 2 usage error, 3 unreadable input.`;
+Exit codes: 0 ok, 2 usage error (or sample OUT exists without --force), 3 unreadable input
+(or unwritable output).`;
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 

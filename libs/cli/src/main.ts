@@ -8,6 +8,7 @@ import { ExitCode, InputError, UsageError } from './cli-errors';
 import { analyzeCommand } from './commands/analyze-command';
 import { convertCommand } from './commands/convert-command';
 import { infoCommand } from './commands/info-command';
+import { sampleCommand } from './commands/sample-command';
 import { traceCommand } from './commands/trace-command';
 import type { CliIo } from './output';
 
@@ -16,6 +17,7 @@ const COMMANDS: Record<string, (argv: string[], io: CliIo) => Promise<number>> =
   info: infoCommand,
   trace: traceCommand,
   convert: convertCommand,
+  sample: sampleCommand,
 };
 
 /** Runs the CLI with `argv` (without node and the script); resolves to the exit code. */

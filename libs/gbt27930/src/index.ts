@@ -60,6 +60,7 @@ export {
   type FrameTotals,
 } from './session-builder';
 export { SeriesDownsampler } from './series-downsampler';
+export * from './sample-session';
 export { parseDbc } from './dbc/dbc-parser';
 export { DbcParseError, isDbcParseError, type DbcErrorCode } from './dbc/dbc-errors';
 export {
