@@ -102,7 +102,7 @@ async function demo(admin: { email: string; password: string }): Promise<void> {
   const sample = path.join(DATA, 'sample-charging-session.blf');
   say(`generating a sample GB/T 27930 charging log → ${path.relative(ROOT, sample)}`);
   const cli = path.join(ROOT, 'node_modules', '.bin', 'charge-analysis');
-  const generated = spawnSync(cli, ['sample', sample], { stdio: 'inherit' });
+  const generated = spawnSync(cli, ['sample', sample, '--force'], { stdio: 'inherit' });
   if (generated.status !== 0) throw new Error(`charge-analysis sample failed (${generated.status})`);
   say('analysing it');
   const analysed = spawnSync(cli, ['analyze', sample], { stdio: 'inherit' });
