@@ -22,11 +22,22 @@ export const ModelVersionEntity = new EntitySchema<ModelVersionRow>({
     { name: 'idx_model_versions_active', properties: ['isActive'] },
     { name: 'idx_model_versions_default', properties: ['isDefault'] },
     { name: 'idx_model_versions_created_by', properties: ['createdBy'] },
+    {
+      name: 'uq_model_versions_one_default',
+      expression:
+        'create unique index "uq_model_versions_one_default" on "training"."model_versions" ("model_type") where "is_default"',
+    },
   ],
   properties: {
     id: { type: 'integer', primary: true, autoincrement: true },
     name: { type: 'string', length: 100 },
-    modelType: { type: 'string', length: 50, fieldName: 'model_type', default: 'flow_control' },
+    modelType: {
+      type: 'string',
+      length: 50,
+      nullable: true,
+      fieldName: 'model_type',
+      default: 'flow_control',
+    },
     version: { type: 'string', length: 50 },
     modelPath: { type: 'string', length: 500, fieldName: 'model_path' },
     config: { type: 'json', nullable: true },

@@ -55,7 +55,7 @@ export const TaskEntity = new EntitySchema<TaskRow>({
     modelSize: { type: 'string', length: 20, nullable: true, fieldName: 'model_size', default: '1.5b' },
     hyperparameters: { type: 'json', nullable: true },
     status: { type: 'string', length: 20, default: 'pending' },
-    progress: { type: 'double', nullable: true, default: 0 },
+    progress: { type: 'double', nullable: true, defaultRaw: '0.0' },
     currentEpoch: { type: 'integer', nullable: true, fieldName: 'current_epoch', default: 0 },
     totalEpochs: { type: 'integer', nullable: true, fieldName: 'total_epochs' },
     currentStep: { type: 'integer', nullable: true, fieldName: 'current_step', default: 0 },
