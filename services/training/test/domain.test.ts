@@ -85,6 +85,25 @@ describe('dataset validation', () => {
   });
 });
 
+describe('SFT CSV', () => {
+  it('reads quoted, multi-line Alpaca CSV and names the line of a bad record', () => {
+    const csv = 'instruction,input,output\r\n"why, exactly?",,"line one\nline ""two"""\nsecond,x,y\n';
+    const { samples, meta } = validateDataset('sft', Buffer.from(csv), 'train.csv');
+    expect(samples.map((s) => JSON.parse(s))).toEqual([
+      { instruction: 'why, exactly?', input: '', output: 'line one\nline "two"' },
+      { instruction: 'second', input: 'x', output: 'y' },
+    ]);
+    expect(meta).toEqual({ format: 'csv', styles: { alpaca: 2 } });
+    const bad = invalid(() =>
+      validateDataset('sft', Buffer.from('instruction,output\nok,fine\n,empty\nonly-one\n'), 'x.csv'),
+    );
+    expect(bad.metadata).toEqual({ lines: '3,4' });
+    expect(invalid(() => validateDataset('sft', Buffer.from('question,answer\nq,a\n'), 'x.csv')).kind).toBe(
+      'invalidArgument',
+    );
+  });
+});
+
 describe('LLaMA-Factory YAML', () => {
   it('imports, exports and re-imports to the same settings', () => {
     const first = importLlamaFactoryYaml(LLAMA_YAML);

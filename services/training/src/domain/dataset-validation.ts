@@ -1,4 +1,5 @@
 import { DomainError } from '@charge/errors';
+import { parseCsv } from './csv';
 
 export type DatasetKind = 'flow_control' | 'sft';
 
@@ -87,6 +88,40 @@ export function checkSftSample(value: unknown): string | undefined {
   return 'neither Alpaca ({instruction, input, output}) nor ShareGPT ({conversations} or {messages})';
 }
 
+const CSV_COLUMNS = ['instruction', 'input', 'output', 'system'];
+
+/** CSV with a header naming Alpaca columns (instruction and output required) → samples. */
+function csvItems(text: string, items: { position: number; value?: unknown; error?: string }[]): void {
+  const { records, error } = parseCsv(text);
+  const [header, ...rows] = records;
+  if (!header) return;
+  const columns = header.fields.map((f) => f.trim().toLowerCase());
+  const unknown = columns.filter((c) => !CSV_COLUMNS.includes(c));
+  if (
+    unknown.length ||
+    !columns.includes('instruction') ||
+    !columns.includes('output') ||
+    new Set(columns).size !== columns.length
+  ) {
+    throw DomainError.invalidArgument(
+      'chunk',
+      `line ${header.line}: the CSV header must name instruction and output (and optionally input, system), each once`,
+      'DATASET_INVALID_LINES',
+    );
+  }
+  for (const row of rows) {
+    if (row.fields.length !== columns.length) {
+      items.push({
+        position: row.line,
+        error: `has ${row.fields.length} fields, the header ${columns.length}`,
+      });
+      continue;
+    }
+    items.push({ position: row.line, value: Object.fromEntries(columns.map((c, i) => [c, row.fields[i]])) });
+  }
+  if (error) items.push({ position: error.line, error: error.why });
+}
+
 function sampleStyle(value: Record<string, unknown>): string {
   if ('instruction' in value) return 'alpaca';
   return 'conversations' in value ? 'sharegpt' : 'openai_messages';
@@ -97,7 +132,7 @@ function sampleStyle(value: Record<string, unknown>): string {
  * also accepted for SFT. Throws INVALID_ARGUMENT listing every bad line (the first 20 with
  * their reason in the message; all of them, up to 1000, in the `lines` metadata).
  */
-export function validateDataset(kind: DatasetKind, bytes: Buffer): ValidatedDataset {
+export function validateDataset(kind: DatasetKind, bytes: Buffer, fileName = ''): ValidatedDataset {
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(bytes).replace(/^\uFEFF/, '');
@@ -107,7 +142,10 @@ export function validateDataset(kind: DatasetKind, bytes: Buffer): ValidatedData
   const check: Check = kind === 'flow_control' ? checkFeatureSample : checkSftSample;
   const items: { position: number; value?: unknown; error?: string }[] = [];
   let format = 'jsonl';
-  if (kind === 'sft' && text.trimStart().startsWith('[')) {
+  if (kind === 'sft' && /\.csv$/i.test(fileName)) {
+    format = 'csv';
+    csvItems(text, items);
+  } else if (kind === 'sft' && text.trimStart().startsWith('[')) {
     format = 'json';
     let parsed: unknown;
     try {

@@ -31,7 +31,7 @@ export class DatasetUseCases {
     const name = requireText('header.name', header.name, 100);
     const description = requireText('header.description', header.description, 10_000, false);
     if (!bytes.length) throw DomainError.invalidArgument('chunk', 'the file is empty', 'DATASET_EMPTY');
-    const { samples, meta } = validateDataset(header.datasetType, bytes);
+    const { samples, meta } = validateDataset(header.datasetType, bytes, header.fileName);
     const dir = path.join(this.deps.dataDir, 'datasets');
     await mkdir(dir, { recursive: true });
     const file = path.join(dir, `${randomUUID()}.jsonl`);
