@@ -39,3 +39,4 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   log "installing npm dependencies (npm ci)"
   npm ci --no-audit --no-fund --loglevel=error
 fi
+bash scripts/ensure-chroma.sh
