@@ -1,0 +1,112 @@
+import { jetstreamManager } from '@nats-io/jetstream';
+import { analysisV1 } from '@charge/contracts';
+import {
+  connectNats,
+  createSyslogSink,
+  ensureStream,
+  OutboxRelay,
+  startDurableConsumer,
+  type RunningConsumer,
+} from '@charge/events';
+import {
+  createOrm,
+  jwksVerifierFromAuth,
+  Rpc,
+  type BuildContext,
+  type BuiltService,
+} from '@charge/service-kit';
+import type { AnalysisConfig } from './config';
+import { subscribeUserDeleted } from './consumers/user-deleted';
+import { analysisHandlers, progressCodec } from './grpc/analysis.handlers';
+import { entities, migrations, SCHEMA } from './persistence/schema';
+import { LocalBlobStore } from './storage/blob-store';
+import { AnalysisUseCases } from './use-cases/analyses';
+import { ProgressBus } from './use-cases/progress-bus';
+import { AnalysisWorker } from './workers/analysis-worker';
+
+/** Composition root of the analysis service (API and, with ANALYSIS_WORKERS > 0, workers). */
+export async function build({
+  name,
+  config,
+  logger,
+  lifecycle,
+  shipper,
+  inflight,
+}: BuildContext<AnalysisConfig>): Promise<BuiltService> {
+  const blobs = new LocalBlobStore(config.ANALYSIS_BLOB_DIR);
+  await blobs.init();
+
+  const orm = await createOrm({
+    schema: SCHEMA,
+    entities,
+    migrations,
+    databaseUrl: config.DATABASE_URL,
+    poolMax: config.DB_POOL_MAX,
+  });
+  lifecycle.onStop('orm', () => orm.close());
+
+  const nc = await connectNats(config.NATS_URL, name);
+  lifecycle.onStop('nats', () => nc.drain());
+  const jsm = await jetstreamManager(nc);
+  await ensureStream(jsm, 'AUDIT');
+  await ensureStream(jsm, 'SYSLOG');
+  await ensureStream(jsm, 'ANALYSIS_JOBS');
+  shipper.attach(createSyslogSink(nc, name));
+  lifecycle.onStop('syslog', () => shipper.detach());
+
+  const relay = new OutboxRelay({ orm, nc, schema: SCHEMA, logger });
+  relay.start();
+  lifecycle.onStop('outbox-relay', () => relay.stop());
+
+  const bus = new ProgressBus(nc, progressCodec);
+  const worker = new AnalysisWorker({
+    orm,
+    blobs,
+    bus,
+    logger,
+    maxAttempts: config.ANALYSIS_JOB_MAX_ATTEMPTS,
+  });
+  const analyses = new AnalysisUseCases({
+    blobs,
+    bus,
+    relay,
+    maxLogBytes: config.MAX_LOG_BYTES,
+    logger,
+    abortLocal: (id) => worker.abort(id, 'cancelled'),
+  });
+
+  const stopUserDeleted = subscribeUserDeleted(nc, orm, analyses, logger);
+  lifecycle.onStop('users-deleted', stopUserDeleted);
+
+  if (config.ANALYSIS_WORKERS > 0) {
+    worker.start();
+    const consumers: RunningConsumer[] = [];
+    // One pull loop per worker slot, one message in hand each: a job never waits in a
+    // prefetch buffer while its ack wait runs out.
+    for (let i = 0; i < config.ANALYSIS_WORKERS; i++) {
+      consumers.push(
+        await startDurableConsumer({
+          nc,
+          stream: 'ANALYSIS_JOBS',
+          durable: config.ANALYSIS_JOBS_CONSUMER,
+          handler: (msg) => worker.handle(msg),
+          logger,
+          ackWaitMs: config.ANALYSIS_JOB_ACK_WAIT_MS,
+          maxMessages: 1,
+        }),
+      );
+    }
+    lifecycle.onStop('analysis-workers', async () => {
+      worker.stop();
+      await Promise.all(consumers.map((c) => c.stop()));
+    });
+  }
+
+  const verifier = jwksVerifierFromAuth(config.AUTH_GRPC_ADDR, lifecycle);
+  const rpc = new Rpc({ logger, verifier, orm, inflight });
+  return {
+    services: [
+      { definition: analysisV1.AnalysisServiceService, implementation: analysisHandlers(rpc, analyses) },
+    ],
+  };
+}

@@ -1,0 +1,194 @@
+import type { MikroORM } from '@mikro-orm/postgresql';
+import type { JsMsg } from '@nats-io/jetstream';
+import { isCanLogError, openLog, type LogReader } from '@charge/can-log';
+import { analysisV1 } from '@charge/contracts';
+import { PoisonMessageError } from '@charge/events';
+import { analyzeLog, type AnalyzableLog, type ChargingReport } from '@charge/gbt27930';
+import type { Logger } from '@charge/service-kit';
+import { resultRows } from '../domain/result-rows';
+import { isTerminal, parsingProgress, PROGRESS, type AnalysisStage } from '../domain/status';
+import { AnalysesRepository } from '../persistence/analyses.repository';
+import type { LocalBlobStore } from '../storage/blob-store';
+import { eventOf, type ProgressBus } from '../use-cases/progress-bus';
+
+export interface WorkerDeps {
+  orm: MikroORM;
+  blobs: LocalBlobStore;
+  bus: ProgressBus;
+  logger: Logger;
+  /** Deliveries of a job failing unexpectedly before it is stored as failed. */
+  maxAttempts: number;
+  /** How often a running job heartbeats JetStream and re-checks its stored status. */
+  heartbeatMs?: number;
+}
+
+/** Why a running job was stopped. */
+class StopReason extends Error {
+  constructor(readonly kind: 'cancelled' | 'shutdown') {
+    super(kind === 'cancelled' ? 'analysis cancelled' : 'worker shutting down');
+  }
+}
+
+const PROGRESS_WRITE_MS = 200;
+/** Small batches, so a job yields to the event loop (API calls, cancel) often. */
+const BATCH_FRAMES = 1024;
+
+/**
+ * The engine is synchronous per batch and runs on the service's event loop: give other
+ * work (RPCs, database replies, cancel events) a turn between batches.
+ */
+function yielding(reader: LogReader): AnalyzableLog {
+  return {
+    format: reader.format,
+    get warnings() {
+      return reader.warnings;
+    },
+    get stats() {
+      return reader.stats;
+    },
+    async *batches() {
+      for await (const batch of reader.batches()) {
+        yield batch;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    },
+  };
+}
+
+/**
+ * Runs analysis jobs from ANALYSIS_JOBS. The message is acknowledged (by the consumer)
+ * only after the terminal state is committed; a worker that dies mid-job leaves the
+ * message unacknowledged, JetStream redelivers it and the job restarts from the file
+ * (result rows are replaced, never duplicated).
+ */
+export class AnalysisWorker {
+  private readonly running = new Map<number, AbortController>();
+  private unsubscribe?: () => void;
+
+  constructor(private readonly deps: WorkerDeps) {}
+
+  /** Listens for terminal states published by any replica (cancel, delete). */
+  start(): void {
+    this.unsubscribe = this.deps.bus.subscribe('*', (event) => {
+      if (isTerminal(event.status)) this.abort(event.analysisId, 'cancelled');
+    });
+  }
+
+  /** Stops listening and aborts running jobs; their messages are redelivered later. */
+  stop(): void {
+    this.unsubscribe?.();
+    for (const id of [...this.running.keys()]) this.abort(id, 'shutdown');
+  }
+
+  abort(id: number, kind: 'cancelled' | 'shutdown'): void {
+    const ac = this.running.get(id);
+    if (ac && !ac.signal.aborted) ac.abort(new StopReason(kind));
+  }
+
+  async handle(msg: JsMsg): Promise<void> {
+    let job: analysisV1.AnalysisJob;
+    try {
+      job = analysisV1.AnalysisJob.decode(msg.data);
+    } catch (error) {
+      throw new PoisonMessageError(`undecodable analysis job (${(error as Error).message})`);
+    }
+    if (!job.analysisId || !job.jobId)
+      throw new PoisonMessageError('analysis job without analysis or job id');
+    const id = job.analysisId;
+    const log = this.deps.logger.child({ analysis_id: id, job_id: job.jobId });
+    const repo = new AnalysesRepository(this.deps.orm.em.fork());
+    if (!(await repo.claim(id, job.jobId))) {
+      log.info('job is stale or its analysis has ended; dropped');
+      return;
+    }
+    const ac = new AbortController();
+    this.running.set(id, ac);
+    const heartbeat = setInterval(() => {
+      msg.working();
+      repo.find(id).then(
+        (row) => {
+          if (!row || isTerminal(row.status)) this.abort(id, 'cancelled');
+        },
+        () => undefined,
+      );
+    }, this.deps.heartbeatMs ?? 500);
+    const progress = new ProgressWriter(repo, this.deps.bus, id);
+    try {
+      await progress.set(PROGRESS.validating, 'validating', true);
+      const reader = await openLog(this.deps.blobs.pathOf((await repo.find(id))!.filePath), {
+        signal: ac.signal,
+        batchSize: BATCH_FRAMES,
+      });
+      await progress.set(PROGRESS.parsingStart, 'parsing', true);
+      const report: ChargingReport = await analyzeLog(yielding(reader), {
+        signal: ac.signal,
+        progressIntervalFrames: 16_384,
+        onProgress: (p) => void progress.set(parsingProgress(p.fraction), 'parsing'),
+      });
+      await progress.settle();
+      await progress.set(PROGRESS.reporting, 'reporting', true);
+      if (await repo.complete(id, report, resultRows(report))) {
+        log.info({ sessions: report.sessions.length }, 'analysis completed');
+      }
+    } catch (error) {
+      await progress.settle();
+      const reason = ac.signal.aborted ? ac.signal.reason : undefined;
+      if (reason instanceof StopReason) {
+        if (reason.kind === 'shutdown') throw reason; // nak: another worker restarts it
+        log.info('analysis cancelled');
+        return;
+      }
+      if (isCanLogError(error)) {
+        await repo.fail(id, `${error.code}: ${error.message}`);
+      } else if (msg.info.deliveryCount >= this.deps.maxAttempts) {
+        log.error({ err: error }, 'analysis failed on every attempt');
+        await repo.fail(id, `internal error after ${msg.info.deliveryCount} attempts`);
+      } else {
+        throw error; // nak with backoff; redelivered
+      }
+      log.info({ err: error }, 'analysis failed');
+    } finally {
+      clearInterval(heartbeat);
+      if (this.running.get(id) === ac) this.running.delete(id);
+    }
+    const row = await repo.find(id);
+    if (row) this.deps.bus.publish(eventOf(row));
+  }
+}
+
+/** Writes progress (forward only, throttled) and announces it on the bus. */
+class ProgressWriter {
+  private lastWrite = 0;
+  private pending: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly repo: AnalysesRepository,
+    private readonly bus: ProgressBus,
+    private readonly id: number,
+  ) {}
+
+  set(progress: number, stage: AnalysisStage, force = false): Promise<unknown> {
+    const now = Date.now();
+    if (!force && now - this.lastWrite < PROGRESS_WRITE_MS) return this.pending;
+    this.lastWrite = now;
+    this.pending = this.pending
+      .then(() => this.repo.advance(this.id, progress, stage))
+      .then((ok) => {
+        if (ok)
+          this.bus.publish({
+            analysisId: this.id,
+            status: 'processing',
+            stage,
+            progress,
+            errorMessage: '',
+            time: new Date(),
+          });
+      })
+      .catch(() => undefined);
+    return this.pending;
+  }
+
+  settle(): Promise<unknown> {
+    return this.pending;
+  }
+}
