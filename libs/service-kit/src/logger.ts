@@ -70,8 +70,9 @@ export function createLogger(options: LoggerOptions): Logger {
   const main = options.pretty
     ? pretty({
         colorize: true,
+        singleLine: true,
         translateTime: 'HH:MM:ss.l',
-        ignore: 'pid,hostname',
+        ignore: 'pid,hostname,service',
         destination: options.destination ?? 1,
       })
     : (options.destination ?? pino.destination(1));
