@@ -39,3 +39,10 @@ export {
   type StartOptions,
 } from './run-service';
 export { jwksVerifierFromAuth } from './jwks-from-auth';
+export {
+  startBackbone,
+  type Backbone,
+  type BackboneConfig,
+  type BackboneOptions,
+  type PersistenceModule,
+} from './backbone';

@@ -1,38 +1,22 @@
 import { auditV1 } from '@charge/contracts';
-import { connectNats, createSyslogSink, startDurableConsumer } from '@charge/events';
+import { startDurableConsumer } from '@charge/events';
 import {
-  createOrm,
   jwksVerifierFromAuth,
   Rpc,
+  startBackbone,
   type BuildContext,
   type BuiltService,
 } from '@charge/service-kit';
 import type { AuditConfig } from './config';
 import { EventIngest } from './consumers/event-ingest';
 import { auditHandlers } from './grpc/audit.handlers';
-import { entities, migrations, SCHEMA } from './persistence/schema';
+import * as persistence from './persistence/schema';
 
 /** Composition root of the audit service. */
-export async function build({
-  config,
-  logger,
-  lifecycle,
-  shipper,
-  inflight,
-}: BuildContext<AuditConfig>): Promise<BuiltService> {
-  const orm = await createOrm({
-    schema: SCHEMA,
-    entities,
-    migrations,
-    databaseUrl: config.DATABASE_URL,
-    poolMax: config.DB_POOL_MAX,
-  });
-  lifecycle.onStop('orm', () => orm.close());
-
-  const nc = await connectNats(config.NATS_URL, 'audit');
-  lifecycle.onStop('nats', () => nc.drain());
-  shipper.attach(createSyslogSink(nc, 'audit'));
-  lifecycle.onStop('syslog', () => shipper.detach());
+export async function build(ctx: BuildContext<AuditConfig>): Promise<BuiltService> {
+  const { config, logger, lifecycle, inflight } = ctx;
+  // Read-only over gRPC: nothing of its own to audit, so no outbox relay.
+  const { orm, nc } = await startBackbone(ctx, persistence, { outbox: false });
 
   const ingest = new EventIngest(orm);
   const auditConsumer = await startDurableConsumer({
