@@ -46,3 +46,13 @@ export {
   type BackboneOptions,
   type PersistenceModule,
 } from './backbone';
+export {
+  DEFAULT_PAGE_SIZE,
+  MAX_PAGE_SIZE,
+  pageSize,
+  encodePageToken,
+  decodePageToken,
+  checkTimeRange,
+  likeContains,
+  type PageCursor,
+} from './paging';

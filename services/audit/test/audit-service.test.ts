@@ -160,7 +160,10 @@ describe('audit service', () => {
     const userToken = issuer.issue({ userId: 2, role: 'user' });
     expect(await statusOf(listAudit({}, withToken(userToken)))).toBe(status.PERMISSION_DENIED);
     expect(await statusOf(listAudit({}, withToken(undefined)))).toBe(status.UNAUTHENTICATED);
-    const forged = issuer.issue({ userId: 1, role: 'admin' }).replace(/.$/, (c) => (c === 'A' ? 'B' : 'A'));
+    // A user's token with its payload swapped for an admin payload: the signature no longer matches.
+    const [header, , signature] = userToken.split('.');
+    const adminPayload = issuer.issue({ userId: 1, role: 'admin' }).split('.')[1];
+    const forged = `${header}.${adminPayload}.${signature}`;
     expect(await statusOf(listAudit({}, withToken(forged)))).toBe(status.UNAUTHENTICATED);
   });
 

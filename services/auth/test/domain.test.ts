@@ -10,7 +10,6 @@ import {
   validatePassword,
   withSuffix,
 } from '../src/domain/credentials';
-import { decodePageToken, encodePageToken, likeContains, pageSize } from '../src/domain/paging';
 import {
   AccessTokenIssuer,
   hashRefreshToken,
@@ -52,18 +51,6 @@ describe('credentials', () => {
     expect(validateAvatarUrl('')).toBeNull();
     expect(validateAvatarUrl('https://a.example/x.png')).toBe('https://a.example/x.png');
     expect(fieldOf(() => validateAvatarUrl('ftp://a.example/x'))).toBe('avatar_url');
-  });
-});
-
-describe('paging', () => {
-  it('round-trips cursors and rejects garbage', () => {
-    expect(decodePageToken(encodePageToken(42))).toBe(42);
-    expect(decodePageToken('')).toBeUndefined();
-    expect(fieldOf(() => decodePageToken('bm9wZQ'))).toBe('page.page_token');
-    expect(pageSize(0)).toBe(50);
-    expect(pageSize(1000)).toBe(200);
-    expect(fieldOf(() => pageSize(-1))).toBe('page.page_size');
-    expect(likeContains('50%_a\\b')).toBe('%50\\%\\_a\\\\b%');
   });
 });
 

@@ -1,7 +1,14 @@
 import type { UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { auditV1 } from '@charge/contracts';
-import type { Rpc } from '@charge/service-kit';
-import { checkRange, decodeCursor, encodeCursor, pageSize } from '../domain/page-cursor';
+import {
+  checkTimeRange,
+  decodePageToken,
+  encodePageToken,
+  pageSize,
+  type PageCursor,
+  type Rpc,
+} from '@charge/service-kit';
+import { DomainError } from '@charge/errors';
 import type { AuditLogRow } from '../persistence/audit-log.entity';
 import { LogStoreRepository } from '../persistence/log-store.repository';
 import type { SystemLogRow } from '../persistence/system-log.entity';
@@ -46,11 +53,23 @@ function toSystemLog(row: SystemLogRow): auditV1.SystemLog {
   };
 }
 
+/** Audit lists are ordered by (timestamp, id): their tokens must carry both. */
+function timeCursor(token: string | undefined): (PageCursor & { timestamp: Date }) | undefined {
+  const cursor = decodePageToken(token);
+  if (cursor && !cursor.timestamp)
+    throw DomainError.invalidArgument('page.page_token', 'is not a valid page token');
+  return cursor as (PageCursor & { timestamp: Date }) | undefined;
+}
+
 /** Fetches one extra row to know whether another page exists. */
 function page<T extends { timestamp: Date; id: number }>(rows: T[], limit: number) {
   const items = rows.slice(0, limit);
   const last = items[items.length - 1];
-  return { items, nextPageToken: rows.length > limit && last ? encodeCursor(last) : '' };
+  return {
+    items,
+    nextPageToken:
+      rows.length > limit && last ? encodePageToken({ id: last.id, timestamp: last.timestamp }) : '',
+  };
 }
 
 export function auditHandlers(rpc: Rpc): UntypedServiceImplementation {
@@ -59,7 +78,7 @@ export function auditHandlers(rpc: Rpc): UntypedServiceImplementation {
       async (req, ctx) => {
         const limit = pageSize(req.page?.pageSize);
         const { startTime, endTime } = req.timeRange ?? {};
-        checkRange(startTime, endTime);
+        checkTimeRange(startTime, endTime);
         const rows = await new LogStoreRepository(ctx.em).listAudit(
           {
             userId: req.userId,
@@ -70,7 +89,7 @@ export function auditHandlers(rpc: Rpc): UntypedServiceImplementation {
             start: startTime,
             end: endTime,
           },
-          decodeCursor(req.page?.pageToken ?? ''),
+          timeCursor(req.page?.pageToken),
           limit + 1,
         );
         const { items, nextPageToken } = page(rows, limit);
@@ -82,10 +101,10 @@ export function auditHandlers(rpc: Rpc): UntypedServiceImplementation {
       async (req, ctx) => {
         const limit = pageSize(req.page?.pageSize);
         const { startTime, endTime } = req.timeRange ?? {};
-        checkRange(startTime, endTime);
+        checkTimeRange(startTime, endTime);
         const rows = await new LogStoreRepository(ctx.em).listSystem(
           { level: req.level, module: req.module, start: startTime, end: endTime },
-          decodeCursor(req.page?.pageToken ?? ''),
+          timeCursor(req.page?.pageToken),
           limit + 1,
         );
         const { items, nextPageToken } = page(rows, limit);

@@ -1,7 +1,7 @@
 import type { EntityManager, FilterQuery } from '@mikro-orm/postgresql';
 import { AuditLogEntity, type AuditLogRow } from './audit-log.entity';
 import { SystemLogEntity, type SystemLogRow } from './system-log.entity';
-import type { PageCursor } from '../domain/page-cursor';
+import type { PageCursor } from '@charge/service-kit';
 
 export interface AuditFilter {
   userId?: number;
@@ -22,7 +22,11 @@ export interface SystemLogFilter {
 
 type Timed = { timestamp: Date; id: number };
 
-function keyset<T extends Timed>(cursor: PageCursor | undefined, start?: Date, end?: Date): FilterQuery<T>[] {
+function keyset<T extends Timed>(
+  cursor: (PageCursor & { timestamp: Date }) | undefined,
+  start?: Date,
+  end?: Date,
+): FilterQuery<T>[] {
   const conditions: Record<string, unknown>[] = [];
   if (start) conditions.push({ timestamp: { $gte: start } });
   if (end) conditions.push({ timestamp: { $lt: end } });
@@ -58,7 +62,11 @@ export class LogStoreRepository {
     return (res.affectedRows ?? 0) > 0;
   }
 
-  listAudit(filter: AuditFilter, cursor: PageCursor | undefined, limit: number): Promise<AuditLogRow[]> {
+  listAudit(
+    filter: AuditFilter,
+    cursor: (PageCursor & { timestamp: Date }) | undefined,
+    limit: number,
+  ): Promise<AuditLogRow[]> {
     const where: Record<string, unknown> = {};
     if (filter.userId) where.userId = filter.userId;
     if (filter.resourceType) where.resourceType = filter.resourceType;
@@ -74,7 +82,7 @@ export class LogStoreRepository {
 
   listSystem(
     filter: SystemLogFilter,
-    cursor: PageCursor | undefined,
+    cursor: (PageCursor & { timestamp: Date }) | undefined,
     limit: number,
   ): Promise<SystemLogRow[]> {
     const where: Record<string, unknown> = {};

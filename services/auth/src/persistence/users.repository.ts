@@ -2,7 +2,7 @@ import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { DomainError } from '@charge/errors';
 import type { Role } from '@charge/service-kit';
-import { likeContains } from '../domain/paging';
+import { likeContains } from '@charge/service-kit';
 import { SCHEMA } from './schema-name';
 import { UserEntity, type UserRow } from './user.entity';
 

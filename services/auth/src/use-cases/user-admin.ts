@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { DomainError } from '@charge/errors';
 import { enqueueAudit, enqueueMessage } from '@charge/events';
 import type { Role } from '@charge/service-kit';
-import { decodePageToken, encodePageToken, pageSize } from '../domain/paging';
+import { decodePageToken, encodePageToken, pageSize } from '@charge/service-kit';
 import { LoginThrottleRepository } from '../persistence/login-throttle.repository';
 import { SessionRepository } from '../persistence/sessions.repository';
 import type { UserRow } from '../persistence/user.entity';
@@ -33,7 +33,7 @@ export class UserAdminUseCases {
   /** Newest first (by id), cursor paged. */
   async list(em: EntityManager, input: ListUsersInput): Promise<UserPage> {
     const limit = pageSize(input.pageSize);
-    const beforeId = decodePageToken(input.pageToken);
+    const beforeId = decodePageToken(input.pageToken)?.id;
     const query = input.query?.trim() ?? '';
     if (query.length > 100) throw DomainError.invalidArgument('query', 'must be at most 100 characters');
     const filter = { role: input.role, isActive: input.isActive, query: query || undefined };
@@ -42,7 +42,7 @@ export class UserAdminUseCases {
     const page = rows.slice(0, limit);
     return {
       users: page,
-      nextPageToken: rows.length > limit ? encodePageToken(page[page.length - 1].id) : '',
+      nextPageToken: rows.length > limit ? encodePageToken({ id: page[page.length - 1].id }) : '',
       totalSize: await users.count(filter),
     };
   }
