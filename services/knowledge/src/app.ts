@@ -1,0 +1,91 @@
+import path from 'node:path';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { knowledgeV1 } from '@charge/contracts';
+import { connectNats, createSyslogSink, ensureStream, OutboxRelay } from '@charge/events';
+import {
+  createOrm,
+  jwksVerifierFromAuth,
+  Rpc,
+  type BuildContext,
+  type BuiltService,
+} from '@charge/service-kit';
+import type { KnowledgeConfig } from './config';
+import { Tokenizer } from './domain/tokenizer';
+import { EmbeddingRegistry } from './embeddings/provider';
+import { knowledgeHandlers } from './grpc/knowledge.handlers';
+import { entities, migrations, SCHEMA } from './persistence/schema';
+import type { UseCaseDeps } from './use-cases/caller';
+import { CollectionUseCases } from './use-cases/collections';
+import { DocumentUseCases } from './use-cases/documents';
+import { IngestWorker } from './use-cases/ingest';
+import { RetrievalUseCases } from './use-cases/retrieval';
+import { subscribeUserDeletions } from './use-cases/user-deletions';
+import { ChromaStore } from './vector/chroma-store';
+
+/** Composition root of the knowledge service. Migrations are applied by `npm run migrate`. */
+export async function build({
+  name,
+  config,
+  logger,
+  lifecycle,
+  shipper,
+  inflight,
+}: BuildContext<KnowledgeConfig>): Promise<BuiltService> {
+  const orm = await createOrm({
+    schema: SCHEMA,
+    entities,
+    migrations,
+    databaseUrl: config.DATABASE_URL,
+    poolMax: config.DB_POOL_MAX,
+  });
+  lifecycle.onStop('orm', () => orm.close());
+
+  const nc = await connectNats(config.NATS_URL, name);
+  lifecycle.onStop('nats', () => nc.drain());
+  const jsm = await jetstreamManager(nc);
+  await ensureStream(jsm, 'AUDIT');
+  await ensureStream(jsm, 'SYSLOG');
+  shipper.attach(createSyslogSink(nc, name));
+  lifecycle.onStop('syslog', () => shipper.detach());
+
+  const relay = new OutboxRelay({ orm, nc, schema: SCHEMA, logger });
+  relay.start();
+  lifecycle.onStop('outbox-relay', () => relay.stop());
+
+  const deletions = subscribeUserDeletions(nc, orm, logger);
+  lifecycle.onStop('users-deleted', () => deletions.unsubscribe());
+
+  const tokenizer = new Tokenizer();
+  const deps: UseCaseDeps = {
+    relay,
+    chroma: new ChromaStore(config.CHROMA_URL),
+    embeddings: new EmbeddingRegistry({
+      tokenizer,
+      apiUrl: config.EMBEDDING_API_URL,
+      apiKey: config.EMBEDDING_API_KEY,
+      apiModels: config.EMBEDDING_API_MODELS,
+      batchSize: config.EMBEDDING_BATCH_SIZE,
+      retries: config.EMBEDDING_RETRIES,
+      timeoutMs: config.EMBEDDING_TIMEOUT_MS,
+    }),
+    dataDir: path.resolve(config.KNOWLEDGE_DATA_DIR),
+    defaultEmbeddingModel: config.KNOWLEDGE_DEFAULT_EMBEDDING_MODEL,
+  };
+  deps.embeddings.get(config.KNOWLEDGE_DEFAULT_EMBEDDING_MODEL, 'KNOWLEDGE_DEFAULT_EMBEDDING_MODEL');
+
+  const worker = new IngestWorker(orm, deps, tokenizer, logger, config.KNOWLEDGE_INGEST_CONCURRENCY);
+  lifecycle.onStop('ingest', () => worker.stop());
+  const collections = new CollectionUseCases(deps);
+  const documents = new DocumentUseCases(deps, collections, (id) => worker.enqueue(id));
+  for (const id of await documents.unfinished(orm.em.fork())) worker.enqueue(id);
+
+  const implementation = knowledgeHandlers({
+    rpc: new Rpc({ logger, verifier: jwksVerifierFromAuth(config.AUTH_GRPC_ADDR, lifecycle), orm, inflight }),
+    collections,
+    documents,
+    retrieval: new RetrievalUseCases(deps, collections, tokenizer),
+    maxDocumentBytes: config.KNOWLEDGE_MAX_DOCUMENT_BYTES,
+    watchIntervalMs: 200,
+  });
+  return { services: [{ definition: knowledgeV1.KnowledgeServiceService, implementation }] };
+}
