@@ -399,6 +399,32 @@ describe('analysis service', () => {
     });
   });
 
+  test('a log the engine refuses ends failed with the reason, and keeps no report', async () => {
+    // A valid header, then an object claiming 1 GiB: fatal for the reader (OBJECT_TOO_LARGE).
+    const hs = log001.readUInt32LE(4);
+    const bad = Buffer.alloc(log001.length);
+    log001.copy(bad, 0, 0, hs);
+    bad.write('LOBJ', hs, 'latin1');
+    bad.writeUInt16LE(16, hs + 4);
+    bad.writeUInt16LE(1, hs + 6);
+    bad.writeUInt32LE(0x40000000, hs + 8);
+    bad.writeUInt32LE(10, hs + 12);
+    const { analysis } = await upload(alice, bad, { name: 'broken' });
+    const watching = watch(analysis!.id);
+    await start(analysis!.id);
+    const events = await watching;
+    expect(events[events.length - 1]).toMatchObject({ status: S.ANALYSIS_STATUS_FAILED });
+    const failed = await get(analysis!.id);
+    expect(failed.status).toBe(S.ANALYSIS_STATUS_FAILED);
+    expect(failed.errorMessage).toMatch(/^OBJECT_TOO_LARGE: /);
+    expect(failed.completedAt).toBeInstanceOf(Date);
+    expect(await reasonOf(report(analysis!.id))).toEqual({
+      code: status.FAILED_PRECONDITION,
+      reason: 'REPORT_NOT_READY',
+    });
+    await remove(analysis!.id);
+  });
+
   test('ownership: other users get NOT_FOUND, admins see everything, lists are per user', async () => {
     const { analysis } = await upload(alice, log001, { name: 'mine' });
     const id = analysis!.id;
