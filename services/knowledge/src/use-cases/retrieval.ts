@@ -1,4 +1,4 @@
-import type { EntityManager } from '@mikro-orm/postgresql';
+import { IsolationLevel, type EntityManager } from '@mikro-orm/postgresql';
 import { DomainError } from '@charge/errors';
 import { fusedScore, tagQueries, type Candidate, type Fusion } from '../domain/fusion';
 import { normaliseValue } from '../domain/tabular';
@@ -114,9 +114,39 @@ export class RetrievalUseCases {
     const ids = [...new Set(collectionIds)];
     if (!ids.length) throw DomainError.invalidArgument('collection_ids', 'name at least one collection');
     if (ids.length > 20) throw DomainError.invalidArgument('collection_ids', 'at most 20 collections');
+    // One snapshot for every read: an overwrite committing mid-query is seen entirely or not at all.
+    return em.transactional(
+      (tem) =>
+        this.search(
+          tem,
+          caller,
+          ids,
+          q,
+          { topK, threshold, vectorWeight, fusion: options.fusion ?? 'rrf', filters: options.filters ?? {} },
+          signal,
+        ),
+      { isolationLevel: IsolationLevel.REPEATABLE_READ },
+    );
+  }
+
+  private async search(
+    em: EntityManager,
+    caller: Caller,
+    ids: number[],
+    q: string,
+    options: {
+      topK: number;
+      threshold: number;
+      vectorWeight: number;
+      fusion: Fusion;
+      filters: Record<string, string>;
+    },
+    signal?: AbortSignal,
+  ): Promise<Passage[]> {
+    const { topK, threshold, vectorWeight } = options;
     const cols: CollectionRow[] = [];
     for (const id of ids) cols.push(await this.collections.get(em, caller, id));
-    const filter = filterSql(options.filters ?? {});
+    const filter = filterSql(options.filters);
     const depth = Math.min(200, topK * 4);
     const candidates = new Map<string, Candidate>();
     const candidate = (id: string) => {
@@ -188,7 +218,7 @@ export class RetrievalUseCases {
        where c.id in (?) and c.collection_id in (?)${filter.where}`,
       [[...candidates.keys()], ids, ...filter.params],
     );
-    const fusion: Fusion = options.fusion ?? 'rrf';
+    const fusion = options.fusion;
     return rows
       .map((row) => {
         const c = candidates.get(row.id)!;
