@@ -401,7 +401,7 @@ describe('knowledge service', () => {
       await nc.close();
     }
     const deadline = Date.now() + 10_000;
-    let left: Record<string, unknown>[] = [];
+    let left: Record<string, unknown>[];
     do {
       left = await rows('select id from knowledge.knowledge_documents where uploaded_by = 10');
       if (!left.length) break;
