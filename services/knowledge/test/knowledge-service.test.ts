@@ -1,4 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { status, type Metadata, type ServiceError } from '@grpc/grpc-js';
@@ -20,7 +22,7 @@ import {
 } from '@charge/testing';
 import { build } from '../src/app';
 import { loadConfig, type KnowledgeConfig } from '../src/config';
-import { BUILTIN_MODEL } from '../src/domain/hashed-embedder';
+import { BUILTIN_MODEL, hashedEmbedding } from '../src/domain/hashed-embedder';
 import { entities, migrations, SCHEMA } from '../src/persistence/schema';
 import { ChromaStore } from '../src/vector/chroma-store';
 import { TestChromaServer } from './chroma-server';
@@ -41,6 +43,9 @@ describe('knowledge service', () => {
   let owner: Metadata;
   let other: Metadata;
   let admin: Metadata;
+  /** An OpenAI-compatible embeddings server serving `bge-base-zh-v1.5` (character n-grams only). */
+  let embedServer: Server;
+  let embedRequests = 0;
 
   const rows = (sql: string, params: unknown[] = []) =>
     withClient(db.url, (c) => c.query(sql, params).then((r) => r.rows as Record<string, unknown>[]));
@@ -114,6 +119,17 @@ describe('knowledge service', () => {
       TestTokenIssuer.start(),
     ]);
     chroma = new ChromaStore(chromaServer.url);
+    embedServer = createServer((req, res) => {
+      let body = '';
+      req.on('data', (d) => (body += d));
+      req.on('end', () => {
+        embedRequests++;
+        const { input } = JSON.parse(body) as { input: string[] };
+        const data = input.map((t, index) => ({ index, embedding: hashedEmbedding(t, []) }));
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ data }));
+      });
+    });
+    await new Promise<void>((r) => embedServer.listen(0, '127.0.0.1', r));
     dataDir = mkdtempSync(path.join(tmpdir(), 'knowledge-data-'));
     const orm = await createOrm({ schema: SCHEMA, entities, migrations, databaseUrl: db.url });
     await migrateOrm(orm, SCHEMA);
@@ -127,6 +143,8 @@ describe('knowledge service', () => {
           AUTH_GRPC_ADDR: issuer.address,
           CHROMA_URL: chromaServer.url,
           KNOWLEDGE_DATA_DIR: dataDir,
+          EMBEDDING_API_URL: `http://127.0.0.1:${(embedServer.address() as AddressInfo).port}`,
+          EMBEDDING_API_MODELS: 'bge-base-zh-v1.5',
         },
       },
     );
@@ -142,6 +160,7 @@ describe('knowledge service', () => {
     await issuer?.stop();
     await nats?.dispose();
     await chromaServer?.dispose();
+    await new Promise((r) => (embedServer ? embedServer.close(r) : r(undefined)));
     await db?.drop();
     rmSync(dataDir, { recursive: true, force: true });
   });
@@ -310,10 +329,10 @@ describe('knowledge service', () => {
     expect(col).toMatchObject({ documentCount: 1, chunkCount: 305 });
   });
 
-  test('embedding model locked once there are chunks; reindex re-embeds into a new Chroma collection', async () => {
+  test('embedding model locked once there are chunks; reindex re-embeds through the OpenAI-compatible endpoint', async () => {
     expect(
       await statusOf(call('updateCollection', { id: faults.id, embeddingModel: 'bge-base-zh-v1.5' })),
-    ).toBe(status.INVALID_ARGUMENT);
+    ).toBe(status.FAILED_PRECONDITION);
     expect(await statusOf(call('updateCollection', { id: faults.id, embeddingModel: 'other-model' }))).toBe(
       status.INVALID_ARGUMENT,
     );
@@ -322,18 +341,30 @@ describe('knowledge service', () => {
       id: empty.id,
       name: 'renamed',
       chunkSize: 300,
+      embeddingModel: 'bge-base-zh-v1.5',
     });
-    expect(renamed.collection).toMatchObject({ name: 'renamed', chunkSize: 300 });
+    expect(renamed.collection).toMatchObject({
+      name: 'renamed',
+      chunkSize: 300,
+      embeddingModel: 'bge-base-zh-v1.5',
+    });
+    const requestsBefore = embedRequests;
     const res = await call<knowledgeV1.ReindexCollectionResponse>('reindexCollection', {
       id: faults.id,
-      embeddingModel: BUILTIN_MODEL,
+      embeddingModel: 'bge-base-zh-v1.5',
     });
     expect(res.chunkCount).toBe(305);
+    // 305 chunks in batches of 64.
+    expect(embedRequests - requestsBefore).toBe(5);
+    expect(res.collection).toMatchObject({ embeddingModel: 'bge-base-zh-v1.5', chunkCount: 305 });
     expect(res.collection!.chromaCollectionId).not.toBe(faults.chromaCollectionId);
     expect(await chroma.count(res.collection!.chromaCollectionId)).toBe(305);
     await expect(chroma.count(faults.chromaCollectionId)).rejects.toMatchObject({ kind: 'notFound' });
     faults = res.collection!;
-    expect((await retrieve([faults.id], '绝缘电阻过低'))[0].primaryTag).toBe('停充码=1001');
+    const hits = await retrieve([faults.id], '停充码=1001');
+    expect(hits[0].primaryTag).toBe('停充码=1001');
+    expect(hits[0].matchedBy).toContain(K.MatchSource.MATCH_SOURCE_VECTOR);
+    expect(embedRequests - requestsBefore).toBe(6);
   });
 
   test('access: private collections hidden, public ones readable by all and managed by admins only', async () => {
