@@ -12,7 +12,7 @@ const schema = baseConfigSchema.extend({
   /** ChromaDB server (scripts/ensure-chroma.sh starts one locally). */
   CHROMA_URL: z.url().default('http://127.0.0.1:8000'),
   /** Uploaded files (`documents/<collection>/`). */
-  KNOWLEDGE_DATA_DIR: z.string().min(1).default('./data/knowledge'),
+  KNOWLEDGE_DATA_DIR: z.string().min(1).default('.data/knowledge'),
   KNOWLEDGE_MAX_DOCUMENT_BYTES: z.coerce
     .number()
     .int()
