@@ -56,7 +56,7 @@ export async function build({
   const deletions = subscribeUserDeletions(nc, orm, logger);
   lifecycle.onStop('users-deleted', () => deletions.unsubscribe());
 
-  const reaper = new Reaper(orm, config.TRAINING_STALE_AFTER_MS, logger);
+  const reaper = new Reaper(orm, config.TRAINING_STALE_AFTER_MS, logger, relay);
   reaper.start();
   lifecycle.onStop('reaper', () => reaper.stop());
 
@@ -71,6 +71,7 @@ export async function build({
       graceMs: config.TRAINING_CANCEL_GRACE_MS,
       dataDir,
       llamaFactoryCli: config.LLAMAFACTORY_CLI,
+      relay,
     });
     await runner.start();
     lifecycle.onStop('runner', () => runner.stop());

@@ -130,6 +130,21 @@ describe('training service', () => {
       .split('\n')
       .map((l) => JSON.parse(l) as Record<string, number>);
 
+  /** Message counts per subject on the AUDIT stream, once `done` holds (or after 10 s). */
+  async function auditSubjects(filter: string, done: (s: Record<string, number>) => boolean) {
+    const nc = await connectNats(nats.url, 'test-audit-reader');
+    try {
+      const jsm = await jetstreamManager(nc);
+      return await eventually(
+        async () => (await jsm.streams.info('AUDIT', { subjects_filter: filter })).state.subjects ?? {},
+        done,
+        10_000,
+      );
+    } finally {
+      await nc.close();
+    }
+  }
+
   beforeAll(async () => {
     db = await createTestDatabase('training');
     nats = await TestNatsServer.start();
@@ -207,22 +222,13 @@ describe('training service', () => {
     await call('deleteDataset', { id: priv.id }, admin);
     expect(await statusOf(call('getDataset', { id: priv.id }))).toBe(status.NOT_FOUND);
     // Every change reaches the AUDIT stream through the outbox.
-    const nc = await connectNats(nats.url, 'test-audit-reader');
-    try {
-      const jsm = await jetstreamManager(nc);
-      const subjects = await eventually(
-        async () =>
-          (await jsm.streams.info('AUDIT', { subjects_filter: 'audit.training.dataset.>' })).state.subjects ??
-          {},
-        (s) =>
-          (s['audit.training.dataset.created'] ?? 0) >= 2 && (s['audit.training.dataset.deleted'] ?? 0) >= 1,
-        10_000,
-      );
-      expect(subjects['audit.training.dataset.created']).toBeGreaterThanOrEqual(2);
-      expect(subjects['audit.training.dataset.deleted']).toBe(1);
-    } finally {
-      await nc.close();
-    }
+    const subjects = await auditSubjects(
+      'audit.training.dataset.>',
+      (c) =>
+        (c['audit.training.dataset.created'] ?? 0) >= 2 && (c['audit.training.dataset.deleted'] ?? 0) >= 1,
+    );
+    expect(subjects['audit.training.dataset.created']).toBeGreaterThanOrEqual(2);
+    expect(subjects['audit.training.dataset.deleted']).toBe(1);
   });
 
   test('LLaMA-Factory YAML import → export → import round-trips; bad keys are INVALID_ARGUMENT', async () => {
@@ -407,6 +413,16 @@ describe('training service', () => {
       T.EvaluationType.EVALUATION_TYPE_MANUAL,
       T.EvaluationType.EVALUATION_TYPE_AUTOMATIC,
     ]);
+    const wanted = [
+      'audit.training.task.created',
+      'audit.training.task.started',
+      'audit.training.task.completed',
+      'audit.training.model_version.published',
+      'audit.training.model_version.default_set',
+      'audit.training.evaluation.created',
+    ];
+    const audited = await auditSubjects('audit.training.>', (c) => wanted.every((w) => (c[w] ?? 0) > 0));
+    for (const w of wanted) expect(audited[w]).toBeGreaterThan(0);
   });
 
   test('two tasks with one slot run one after the other', async () => {
@@ -549,6 +565,11 @@ describe('training service', () => {
     const reaped = await untilStatus(id, [T.TaskStatus.TASK_STATUS_FAILED], 15_000);
     expect(reaped.status).toBe(T.TaskStatus.TASK_STATUS_FAILED);
     expect(reaped.errorMessage).toContain('no heartbeat');
+    const audited = await auditSubjects(
+      'audit.training.task.reaped',
+      (c) => (c['audit.training.task.reaped'] ?? 0) > 0,
+    );
+    expect(audited['audit.training.task.reaped']).toBe(1);
   });
 
   test('users.deleted clears ownership', async () => {

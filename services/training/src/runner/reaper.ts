@@ -1,4 +1,5 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
+import { enqueueAudit } from '@charge/events';
 import type { Logger } from '@charge/service-kit';
 import { LogEntity } from '../persistence/log.entity';
 import { TaskEntity } from '../persistence/task.entity';
@@ -16,6 +17,7 @@ export class Reaper {
     private readonly orm: MikroORM,
     private readonly staleMs: number,
     private readonly logger: Logger,
+    private readonly relay: { kick(): void },
   ) {}
 
   start(intervalMs = Math.max(250, Math.floor(this.staleMs / 2))): void {
@@ -44,16 +46,36 @@ export class Reaper {
     for (const { id } of stale) {
       const now = new Date();
       const message = `runner lost: no heartbeat for ${Math.round(this.staleMs / 1000)} s; ResumeTask continues from the last checkpoint`;
-      const n = await em.nativeUpdate(
-        TaskEntity,
-        { id, status: 'running', updatedAt: { $lt: cutoff } },
-        { status: 'failed', errorMessage: message, endTime: now, updatedAt: now },
-      );
+      const n = await em.transactional(async (tem) => {
+        const changed = await tem.nativeUpdate(
+          TaskEntity,
+          { id, status: 'running', updatedAt: { $lt: cutoff } },
+          { status: 'failed', errorMessage: message, endTime: now, updatedAt: now },
+        );
+        if (changed !== 1) return 0;
+        await tem.insertMany(LogEntity, [
+          {
+            taskId: id,
+            logLevel: 'ERROR',
+            message,
+            metaInfo: { source: 'reaper' },
+            createdAt: now,
+          },
+        ]);
+        enqueueAudit(tem, {
+          service: 'training',
+          action: 'reaped',
+          resourceType: 'task',
+          resourceId: id,
+          oldValues: { status: 'running' },
+          newValues: { status: 'failed', error_message: message },
+          actor: {},
+        });
+        return 1;
+      });
       if (n !== 1) continue;
       reaped.push(id);
-      await em.insertMany(LogEntity, [
-        { taskId: id, logLevel: 'ERROR', message, metaInfo: { source: 'reaper' }, createdAt: now },
-      ]);
+      this.relay.kick();
       this.logger.warn({ task_id: id }, 'reaped a task without heartbeat');
     }
     return reaped;

@@ -6,7 +6,7 @@ import { createInterface } from 'node:readline';
 import { AckPolicy, jetstream, jetstreamManager, type Consumer, type JsMsg } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { MikroORM } from '@mikro-orm/postgresql';
-import { ensureStream, STREAMS } from '@charge/events';
+import { enqueueAudit, ensureStream, STREAMS } from '@charge/events';
 import type { Logger } from '@charge/service-kit';
 import { ConfigEntity } from '../persistence/config.entity';
 import { DatasetEntity } from '../persistence/dataset.entity';
@@ -29,6 +29,8 @@ export interface RunnerOptions {
   graceMs: number;
   dataDir: string;
   llamaFactoryCli: string;
+  /** Wakes the outbox relay after a commit that staged messages. */
+  relay: { kick(): void };
 }
 
 type Outcome = 'done' | 'requeue';
@@ -330,17 +332,32 @@ export class TrainingRunner {
     const current = await em.findOne(TaskEntity, { id: task.id }, { fields: ['startTime'] });
     const now = new Date();
     const started = current?.startTime ?? task.startTime;
-    await em.nativeUpdate(
-      TaskEntity,
-      { id: task.id, status: 'running' },
-      {
-        ...fields,
-        status,
-        endTime: now,
-        durationSeconds: started ? Math.round((now.getTime() - started.getTime()) / 1000) : null,
-        updatedAt: now,
-      },
-    );
+    await em.transactional(async (tem) => {
+      const n = await tem.nativeUpdate(
+        TaskEntity,
+        { id: task.id, status: 'running' },
+        {
+          ...fields,
+          status,
+          endTime: now,
+          durationSeconds: started ? Math.round((now.getTime() - started.getTime()) / 1000) : null,
+          updatedAt: now,
+        },
+      );
+      // The runner is the actor here (user 0), as for every transition it makes.
+      if (n === 1) {
+        enqueueAudit(tem, {
+          service: 'training',
+          action: status,
+          resourceType: 'task',
+          resourceId: task.id,
+          oldValues: { status: 'running' },
+          newValues: { status, error_message: fields.errorMessage ?? null },
+          actor: {},
+        });
+      }
+    });
+    this.options.relay.kick();
   }
 
   /** SIGTERM to the trainer's process group, SIGKILL after the grace period. */
