@@ -321,6 +321,34 @@ describe('analysis service', () => {
     );
     expect(jsonb).toEqual({ t: 'object', frames: String(EXPECTED_001.blf.canFrames) });
 
+    // Chart series: window and point budget applied, peaks kept.
+    const series = (req: Partial<analysisV1.GetSeriesRequest>, token = alice) =>
+      unary<analysisV1.GetSeriesRequest, analysisV1.GetSeriesResponse>(
+        client.getSeries.bind(client),
+        analysisV1.GetSeriesRequest.fromPartial({ analysisId: analysis!.id, ...req }),
+        withToken(token),
+      );
+    const charted = await series({ names: ['currentOutputA', 'voltageOutputV'], maxPoints: 100 });
+    expect(charted.sessionCount).toBe(1);
+    expect(charted.sessionStartTime).toBe(r.sessions[0].startTime);
+    expect(charted.series.map((x) => x.name)).toEqual(['currentOutputA', 'voltageOutputV']);
+    for (const x of charted.series) {
+      expect(x.points.length).toBeGreaterThan(10);
+      expect(x.points.length).toBeLessThanOrEqual(100);
+    }
+    expect(Math.max(...charted.series[0].points.map((p) => p.value))).toBe(expected.stats.maxOutputCurrentA);
+    expect(Math.max(...charted.series[1].points.map((p) => p.value))).toBe(expected.stats.maxOutputVoltageV);
+    const windowed = await series({ names: ['soc'], fromSeconds: 100, toSeconds: 200 });
+    expect(windowed.series[0].points.length).toBeGreaterThan(0);
+    expect(windowed.series[0].points.every((p) => p.t >= 100 && p.t <= 200)).toBe(true);
+    expect((await series({})).series).toHaveLength(10);
+    expect(await reasonOf(series({ names: ['nope'] }))).toEqual({
+      code: status.INVALID_ARGUMENT,
+      reason: '',
+    });
+    expect(await statusOf(series({ sessionIndex: 1 }))).toBe(status.INVALID_ARGUMENT);
+    expect(await statusOf(series({}, bob))).toBe(status.NOT_FOUND);
+
     // A redelivered job (worker died after its commit but before the ack would be dropped;
     // here the analysis is forced back to processing so the job really reruns) replaces the
     // result rows instead of adding to them.

@@ -4,6 +4,7 @@ import type { ChargingReport } from '@charge/gbt27930';
 import { STATUS_BY_KIND } from '@charge/service-kit';
 import { decodeCursor, encodeCursor, pageSize } from '../src/domain/page-cursor';
 import { resultRows } from '../src/domain/result-rows';
+import { minMaxDownsample } from '../src/domain/series';
 import { isTerminal, parsingProgress } from '../src/domain/status';
 import { checkUploadMetadata } from '../src/domain/upload-rules';
 import { LocalBlobStore } from '../src/storage/blob-store';
@@ -104,5 +105,21 @@ describe('analysis domain', () => {
     for (const bad of ['../etc/passwd', 'logs/../../etc/passwd', '/etc/passwd', 'logs/x', 'tmp/abc']) {
       expect(() => store.pathOf(bad)).toThrow();
     }
+  });
+
+  test('min/max downsampling keeps peaks and time order within the budget', () => {
+    const points = Array.from(
+      { length: 1000 },
+      (_, i) => [i / 10, Math.sin(i / 50) * 10] as [number, number],
+    );
+    points[777] = [77.7, 99];
+    points[333] = [33.3, -99];
+    const down = minMaxDownsample(points, 50);
+    expect(down.length).toBeLessThanOrEqual(50);
+    expect(Math.max(...down.map((p) => p[1]))).toBe(99);
+    expect(Math.min(...down.map((p) => p[1]))).toBe(-99);
+    const times = down.map((p) => p[0]);
+    expect(times).toEqual([...times].sort((a, b) => a - b));
+    expect(minMaxDownsample(points.slice(0, 10), 50)).toHaveLength(10);
   });
 });

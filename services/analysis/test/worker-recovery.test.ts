@@ -105,7 +105,7 @@ describe('analysis worker recovery', () => {
     expect(listed?.analyses).toEqual([]);
 
     const sink = createMemorySink();
-    await writeSyntheticBlf(sink, { frames: 50_000, channels: 1 });
+    await writeSyntheticBlf(sink, { frames: 30_000, channels: 1 });
     const bytes = sink.bytes();
     const uploaded = await new Promise<analysisV1.UploadLogResponse>((resolve, reject) => {
       const call = doomed.uploadLog(

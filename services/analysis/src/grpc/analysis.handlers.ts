@@ -196,6 +196,24 @@ export function analysisHandlers(rpc: Rpc, analyses: AnalysisUseCases): Implemen
       };
     }),
 
+    getSeries: rpc.unary<analysisV1.GetSeriesRequest, analysisV1.GetSeriesResponse>(async (req, ctx) => {
+      const slice = await analyses.series(ctx.em, caller(ctx), req.analysisId, {
+        sessionIndex: req.sessionIndex,
+        names: req.names,
+        fromSeconds: req.fromSeconds,
+        toSeconds: req.toSeconds,
+        maxPoints: req.maxPoints,
+      });
+      return {
+        sessionStartTime: slice.sessionStartTime,
+        sessionCount: slice.sessionCount,
+        series: slice.series.map((s) => ({
+          name: s.name,
+          points: s.points.map(([t, value]) => ({ t, value })),
+        })),
+      };
+    }),
+
     cancelAnalysis: rpc.unary<analysisV1.CancelAnalysisRequest, analysisV1.CancelAnalysisResponse>(
       async (req, ctx) => ({
         analysis: toAnalysis(await analyses.cancel(ctx.em, caller(ctx), req.analysisId)),

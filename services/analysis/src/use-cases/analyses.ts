@@ -3,8 +3,10 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { CanLogError, detectFormat, isCanLogError, parseBlfHeader } from '@charge/can-log';
 import { analysisV1 } from '@charge/contracts';
 import { DomainError } from '@charge/errors';
+import type { ChargingReport } from '@charge/gbt27930';
 import { enqueueAudit, enqueueMessage, type Actor } from '@charge/events';
 import type { AuthClaims, Logger } from '@charge/service-kit';
+import { sliceSeries, type SeriesQuery, type SeriesSlice } from '../domain/series';
 import { checkRange, decodeCursor, encodeCursor, pageSize } from '../domain/page-cursor';
 import { isTerminal, type AnalysisStatus } from '../domain/status';
 import { checkUploadMetadata, logTooLarge, MAX_CHUNK_BYTES } from '../domain/upload-rules';
@@ -215,6 +217,11 @@ export class AnalysisUseCases {
         'REPORT_NOT_READY',
       );
     return { analysis, report, results: await repo.results(analysis.id) };
+  }
+
+  async series(em: EntityManager, caller: Caller, id: number, query: SeriesQuery): Promise<SeriesSlice> {
+    const { report } = await this.report(em, caller, id);
+    return sliceSeries(report as ChargingReport, query);
   }
 
   async cancel(em: EntityManager, caller: Caller, id: number): Promise<AnalysisRow> {

@@ -399,6 +399,51 @@ export interface GetReportResponse {
   results: AnalysisResult[];
 }
 
+/** Request of GetSeries. */
+export interface GetSeriesRequest {
+  /** The analysis. */
+  analysisId: number;
+  /** Index of the session in the report (0-based). */
+  sessionIndex: number;
+  /**
+   * Series to return, by report name (e.g. `voltageOutputV`, `currentDemandA`, `soc`);
+   * empty for all of them.
+   */
+  names: string[];
+  /** Window start in seconds from the session start (inclusive); 0 for the beginning. */
+  fromSeconds: number;
+  /** Window end in seconds from the session start (inclusive); 0 for the end. */
+  toSeconds: number;
+  /** Most points per series; 0 (or anything above 2000) for every stored point. */
+  maxPoints: number;
+}
+
+/** One point of a series. */
+export interface SeriesPoint {
+  /** Seconds from the session start. */
+  t: number;
+  /** The value, in the unit the series name carries (V, A, %, °C). */
+  value: number;
+}
+
+/** One named series. */
+export interface Series {
+  /** Report name of the series. */
+  name: string;
+  /** Points in time order. */
+  points: SeriesPoint[];
+}
+
+/** Result of GetSeries. */
+export interface GetSeriesResponse {
+  /** The session's start, ISO-8601 (time 0 of the points). */
+  sessionStartTime: string;
+  /** Number of sessions in the report. */
+  sessionCount: number;
+  /** The requested series, in the order asked (report order when all). */
+  series: Series[];
+}
+
 /** Request of CancelAnalysis. */
 export interface CancelAnalysisRequest {
   /** The analysis to cancel. */
@@ -1949,6 +1994,460 @@ export const GetReportResponse: MessageFns<GetReportResponse> = {
         : undefined;
     message.reportJson = object.reportJson ?? '';
     message.results = object.results?.map((e) => AnalysisResult.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseGetSeriesRequest(): GetSeriesRequest {
+  return { analysisId: 0, sessionIndex: 0, names: [], fromSeconds: 0, toSeconds: 0, maxPoints: 0 };
+}
+
+export const GetSeriesRequest: MessageFns<GetSeriesRequest> = {
+  encode(message: GetSeriesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.analysisId !== 0) {
+      writer.uint32(8).int32(message.analysisId);
+    }
+    if (message.sessionIndex !== 0) {
+      writer.uint32(16).int32(message.sessionIndex);
+    }
+    for (const v of message.names) {
+      writer.uint32(26).string(v!);
+    }
+    if (message.fromSeconds !== 0) {
+      writer.uint32(33).double(message.fromSeconds);
+    }
+    if (message.toSeconds !== 0) {
+      writer.uint32(41).double(message.toSeconds);
+    }
+    if (message.maxPoints !== 0) {
+      writer.uint32(48).int32(message.maxPoints);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetSeriesRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetSeriesRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.analysisId = reader.int32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.sessionIndex = reader.int32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.names.push(reader.string());
+            continue;
+          }
+          case 4: {
+            if (tag !== 33) {
+              break;
+            }
+
+            message.fromSeconds = reader.double();
+            continue;
+          }
+          case 5: {
+            if (tag !== 41) {
+              break;
+            }
+
+            message.toSeconds = reader.double();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.maxPoints = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetSeriesRequest {
+    return {
+      analysisId: isSet(object.analysisId)
+        ? globalThis.Number(object.analysisId)
+        : isSet(object.analysis_id)
+          ? globalThis.Number(object.analysis_id)
+          : 0,
+      sessionIndex: isSet(object.sessionIndex)
+        ? globalThis.Number(object.sessionIndex)
+        : isSet(object.session_index)
+          ? globalThis.Number(object.session_index)
+          : 0,
+      names: globalThis.Array.isArray(object?.names)
+        ? object.names.map((e: any) => globalThis.String(e))
+        : [],
+      fromSeconds: isSet(object.fromSeconds)
+        ? globalThis.Number(object.fromSeconds)
+        : isSet(object.from_seconds)
+          ? globalThis.Number(object.from_seconds)
+          : 0,
+      toSeconds: isSet(object.toSeconds)
+        ? globalThis.Number(object.toSeconds)
+        : isSet(object.to_seconds)
+          ? globalThis.Number(object.to_seconds)
+          : 0,
+      maxPoints: isSet(object.maxPoints)
+        ? globalThis.Number(object.maxPoints)
+        : isSet(object.max_points)
+          ? globalThis.Number(object.max_points)
+          : 0,
+    };
+  },
+
+  toJSON(message: GetSeriesRequest): unknown {
+    const obj: any = {};
+    if (message.analysisId !== 0) {
+      obj.analysisId = Math.round(message.analysisId);
+    }
+    if (message.sessionIndex !== 0) {
+      obj.sessionIndex = Math.round(message.sessionIndex);
+    }
+    if (message.names?.length) {
+      obj.names = message.names;
+    }
+    if (message.fromSeconds !== 0) {
+      obj.fromSeconds = floatToJson(message.fromSeconds);
+    }
+    if (message.toSeconds !== 0) {
+      obj.toSeconds = floatToJson(message.toSeconds);
+    }
+    if (message.maxPoints !== 0) {
+      obj.maxPoints = Math.round(message.maxPoints);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetSeriesRequest>): GetSeriesRequest {
+    return GetSeriesRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetSeriesRequest>): GetSeriesRequest {
+    const message = createBaseGetSeriesRequest();
+    message.analysisId = object.analysisId ?? 0;
+    message.sessionIndex = object.sessionIndex ?? 0;
+    message.names = object.names?.map((e) => e) || [];
+    message.fromSeconds = object.fromSeconds ?? 0;
+    message.toSeconds = object.toSeconds ?? 0;
+    message.maxPoints = object.maxPoints ?? 0;
+    return message;
+  },
+};
+
+function createBaseSeriesPoint(): SeriesPoint {
+  return { t: 0, value: 0 };
+}
+
+export const SeriesPoint: MessageFns<SeriesPoint> = {
+  encode(message: SeriesPoint, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.t !== 0) {
+      writer.uint32(9).double(message.t);
+    }
+    if (message.value !== 0) {
+      writer.uint32(17).double(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SeriesPoint {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSeriesPoint();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 9) {
+              break;
+            }
+
+            message.t = reader.double();
+            continue;
+          }
+          case 2: {
+            if (tag !== 17) {
+              break;
+            }
+
+            message.value = reader.double();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SeriesPoint {
+    return {
+      t: isSet(object.t) ? globalThis.Number(object.t) : 0,
+      value: isSet(object.value) ? globalThis.Number(object.value) : 0,
+    };
+  },
+
+  toJSON(message: SeriesPoint): unknown {
+    const obj: any = {};
+    if (message.t !== 0) {
+      obj.t = floatToJson(message.t);
+    }
+    if (message.value !== 0) {
+      obj.value = floatToJson(message.value);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SeriesPoint>): SeriesPoint {
+    return SeriesPoint.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SeriesPoint>): SeriesPoint {
+    const message = createBaseSeriesPoint();
+    message.t = object.t ?? 0;
+    message.value = object.value ?? 0;
+    return message;
+  },
+};
+
+function createBaseSeries(): Series {
+  return { name: '', points: [] };
+}
+
+export const Series: MessageFns<Series> = {
+  encode(message: Series, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== '') {
+      writer.uint32(10).string(message.name);
+    }
+    for (const v of message.points) {
+      SeriesPoint.encode(v!, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Series {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSeries();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.points.push(SeriesPoint.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Series {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : '',
+      points: globalThis.Array.isArray(object?.points)
+        ? object.points.map((e: any) => SeriesPoint.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: Series): unknown {
+    const obj: any = {};
+    if (message.name !== '') {
+      obj.name = message.name;
+    }
+    if (message.points?.length) {
+      obj.points = message.points.map((e) => SeriesPoint.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Series>): Series {
+    return Series.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Series>): Series {
+    const message = createBaseSeries();
+    message.name = object.name ?? '';
+    message.points = object.points?.map((e) => SeriesPoint.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseGetSeriesResponse(): GetSeriesResponse {
+  return { sessionStartTime: '', sessionCount: 0, series: [] };
+}
+
+export const GetSeriesResponse: MessageFns<GetSeriesResponse> = {
+  encode(message: GetSeriesResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.sessionStartTime !== '') {
+      writer.uint32(10).string(message.sessionStartTime);
+    }
+    if (message.sessionCount !== 0) {
+      writer.uint32(16).int32(message.sessionCount);
+    }
+    for (const v of message.series) {
+      Series.encode(v!, writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetSeriesResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetSeriesResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.sessionStartTime = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.sessionCount = reader.int32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.series.push(Series.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetSeriesResponse {
+    return {
+      sessionStartTime: isSet(object.sessionStartTime)
+        ? globalThis.String(object.sessionStartTime)
+        : isSet(object.session_start_time)
+          ? globalThis.String(object.session_start_time)
+          : '',
+      sessionCount: isSet(object.sessionCount)
+        ? globalThis.Number(object.sessionCount)
+        : isSet(object.session_count)
+          ? globalThis.Number(object.session_count)
+          : 0,
+      series: globalThis.Array.isArray(object?.series)
+        ? object.series.map((e: any) => Series.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: GetSeriesResponse): unknown {
+    const obj: any = {};
+    if (message.sessionStartTime !== '') {
+      obj.sessionStartTime = message.sessionStartTime;
+    }
+    if (message.sessionCount !== 0) {
+      obj.sessionCount = Math.round(message.sessionCount);
+    }
+    if (message.series?.length) {
+      obj.series = message.series.map((e) => Series.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetSeriesResponse>): GetSeriesResponse {
+    return GetSeriesResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetSeriesResponse>): GetSeriesResponse {
+    const message = createBaseGetSeriesResponse();
+    message.sessionStartTime = object.sessionStartTime ?? '';
+    message.sessionCount = object.sessionCount ?? 0;
+    message.series = object.series?.map((e) => Series.fromPartial(e)) || [];
     return message;
   },
 };

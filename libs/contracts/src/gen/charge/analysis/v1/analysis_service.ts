@@ -30,6 +30,8 @@ import {
   GetAnalysisResponse,
   GetReportRequest,
   GetReportResponse,
+  GetSeriesRequest,
+  GetSeriesResponse,
   ListAnalysesRequest,
   ListAnalysesResponse,
   StartAnalysisRequest,
@@ -151,6 +153,24 @@ export const AnalysisServiceService = {
     responseDeserialize: (value: Buffer): GetReportResponse => GetReportResponse.decode(value),
   },
   /**
+   * Time series of one charging session of a completed analysis, for charts: the series
+   * the report stores (at most 2,000 points each, peaks preserved), cut to a time window
+   * and downsampled further to `max_points` by min/max buckets (peaks are kept).
+   * Errors: NOT_FOUND; FAILED_PRECONDITION (reason `REPORT_NOT_READY`); INVALID_ARGUMENT for
+   * an unknown series name, a session index out of range or an inverted window.
+   */
+  getSeries: {
+    path: '/charge.analysis.v1.AnalysisService/GetSeries' as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetSeriesRequest): Buffer =>
+      Buffer.from(GetSeriesRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetSeriesRequest => GetSeriesRequest.decode(value),
+    responseSerialize: (value: GetSeriesResponse): Buffer =>
+      Buffer.from(GetSeriesResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetSeriesResponse => GetSeriesResponse.decode(value),
+  },
+  /**
    * Cancels a pending or running analysis. A running job stops within about a second and
    * the analysis ends in `CANCELLED` (never `FAILED`).
    * Errors: NOT_FOUND; FAILED_PRECONDITION (reason `ALREADY_TERMINAL`) when it has
@@ -244,6 +264,14 @@ export interface AnalysisServiceServer extends UntypedServiceImplementation {
    * has completed.
    */
   getReport: handleUnaryCall<GetReportRequest, GetReportResponse>;
+  /**
+   * Time series of one charging session of a completed analysis, for charts: the series
+   * the report stores (at most 2,000 points each, peaks preserved), cut to a time window
+   * and downsampled further to `max_points` by min/max buckets (peaks are kept).
+   * Errors: NOT_FOUND; FAILED_PRECONDITION (reason `REPORT_NOT_READY`); INVALID_ARGUMENT for
+   * an unknown series name, a session index out of range or an inverted window.
+   */
+  getSeries: handleUnaryCall<GetSeriesRequest, GetSeriesResponse>;
   /**
    * Cancels a pending or running analysis. A running job stops within about a second and
    * the analysis ends in `CANCELLED` (never `FAILED`).
@@ -378,6 +406,28 @@ export interface AnalysisServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: GetReportResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Time series of one charging session of a completed analysis, for charts: the series
+   * the report stores (at most 2,000 points each, peaks preserved), cut to a time window
+   * and downsampled further to `max_points` by min/max buckets (peaks are kept).
+   * Errors: NOT_FOUND; FAILED_PRECONDITION (reason `REPORT_NOT_READY`); INVALID_ARGUMENT for
+   * an unknown series name, a session index out of range or an inverted window.
+   */
+  getSeries(
+    request: GetSeriesRequest,
+    callback: (error: ServiceError | null, response: GetSeriesResponse) => void,
+  ): ClientUnaryCall;
+  getSeries(
+    request: GetSeriesRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetSeriesResponse) => void,
+  ): ClientUnaryCall;
+  getSeries(
+    request: GetSeriesRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetSeriesResponse) => void,
   ): ClientUnaryCall;
   /**
    * Cancels a pending or running analysis. A running job stops within about a second and
