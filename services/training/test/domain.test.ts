@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DomainError } from '@charge/errors';
+import { selectSamples } from '../src/domain/dataset-strategy';
 import { validateDataset } from '../src/domain/dataset-validation';
 import {
   exportLlamaFactoryYaml,
@@ -219,5 +220,48 @@ describe('flow-control trainer', () => {
     });
     expect(row!.customMetrics).toEqual({ total_steps: 20, eval_loss: 0.4, epoch: 1.5 });
     expect(metricFromRecord(3, { loss: 1 })).toBeUndefined();
+  });
+});
+
+describe('dataset strategies', () => {
+  const fc = (features: number[], label: string) => JSON.stringify({ features, label });
+
+  it('balanced keeps the rarest label count per label; high_quality drops duplicates and conflicting vectors', () => {
+    const lines = [
+      fc([1], 'a'),
+      fc([2], 'a'),
+      fc([3], 'a'),
+      fc([4], 'b'),
+      fc([5], 'b'),
+      fc([1], 'a'),
+      fc([5], 'c'),
+    ];
+    const balanced = selectSamples('flow_control', 'balanced', lines, 1).map(
+      (l) => JSON.parse(l).label as string,
+    );
+    expect(balanced.sort()).toEqual(['a', 'b', 'c']);
+    expect(selectSamples('flow_control', 'balanced', lines, 1)).toEqual(
+      selectSamples('flow_control', 'balanced', lines, 1),
+    );
+    expect(selectSamples('flow_control', 'high_quality', lines)).toEqual([
+      fc([1], 'a'),
+      fc([2], 'a'),
+      fc([3], 'a'),
+      fc([4], 'b'),
+    ]);
+    expect(selectSamples('flow_control', 'full', lines)).toBe(lines);
+  });
+
+  it('for SFT, balanced keeps one sample per prompt and high_quality drops trivial answers', () => {
+    const a = (instruction: string, output: string) => JSON.stringify({ instruction, input: '', output });
+    const chat = JSON.stringify({
+      conversations: [
+        { from: 'human', value: 'q' },
+        { from: 'gpt', value: 'ok' },
+      ],
+    });
+    const lines = [a('why', 'because BMS'), a('why', 'other answer'), a('how', ''), a('same', 'same'), chat];
+    expect(selectSamples('sft', 'balanced', lines)).toHaveLength(4);
+    expect(selectSamples('sft', 'high_quality', lines)).toEqual([lines[0], lines[1], chat]);
   });
 });

@@ -425,6 +425,55 @@ describe('training service', () => {
     for (const w of wanted) expect(audited[w]).toBeGreaterThan(0);
   });
 
+  test('a config with the balanced strategy trains on the same number of samples per label', async () => {
+    const lines = separableJsonl(90).split('\n');
+    // 30 per label, plus 20 more of one label.
+    const imbalanced = [...lines, ...lines.filter((l) => l.includes('"cable"')).slice(0, 20)].join('\n');
+    const dataset = (await upload({ datasetType: T.DatasetType.DATASET_TYPE_FLOW_CONTROL }, imbalanced))
+      .dataset!;
+    expect(dataset.sampleCount).toBe(110);
+    const config = (
+      await call<trainingV1.CreateConfigRequest, trainingV1.CreateConfigResponse>('createConfig', {
+        config: {
+          name: 'balanced fc',
+          baseModel: 'flow-control',
+          modelPath: 'builtin:flow-control',
+          adapterType: 'none',
+          datasetStrategy: 'balanced',
+          hyperparameters: { numTrainEpochs: 2 },
+        },
+      })
+    ).config!;
+    const task = (
+      await call<trainingV1.CreateTaskRequest, trainingV1.CreateTaskResponse>('createTask', {
+        name: 'balanced',
+        datasetId: dataset.id,
+        configId: config.id,
+        modelType: T.ModelType.MODEL_TYPE_FLOW_CONTROL,
+        hyperparameters: { perDeviceTrainBatchSize: 8 },
+      })
+    ).task!;
+    expect(task.hyperparameters).toMatchObject({ numTrainEpochs: 2, perDeviceTrainBatchSize: 8 });
+    await start(task.id);
+    expect(
+      (await untilStatus(task.id, [T.TaskStatus.TASK_STATUS_COMPLETED, T.TaskStatus.TASK_STATUS_FAILED]))
+        .status,
+    ).toBe(T.TaskStatus.TASK_STATUS_COMPLETED);
+    const used = readFileSync(path.join(dataDir, 'runs', `task-${task.id}`, 'train_data.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { label: string }).label);
+    expect(used).toHaveLength(90);
+    expect(
+      new Set(['bms_side', 'cable', 'charger_side'].map((l) => used.filter((u) => u === l).length)),
+    ).toEqual(new Set([30]));
+    const [note] = await rows(
+      `select meta_info from training.training_logs where task_id = $1 and meta_info->>'source' = 'runner-data'`,
+      [task.id],
+    );
+    expect(note.meta_info).toMatchObject({ strategy: 'balanced', kept: 90, total: 110 });
+  });
+
   test('two tasks with one slot run one after the other', async () => {
     const dataset = await flowDataset(60);
     const hp = { numTrainEpochs: 4, perDeviceTrainBatchSize: 16, stepDelayMs: 60, loggingSteps: 2 };

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { open, readFile } from 'node:fs/promises';
+import { mkdir, open, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { AckPolicy, jetstream, jetstreamManager, type Consumer, type JsMsg } from '@nats-io/jetstream';
@@ -8,6 +8,7 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { enqueueAudit, ensureStream, STREAMS } from '@charge/events';
 import type { Logger } from '@charge/service-kit';
+import { selectSamples, type DatasetStrategy } from '../domain/dataset-strategy';
 import { ConfigEntity } from '../persistence/config.entity';
 import { DatasetEntity } from '../persistence/dataset.entity';
 import { LogEntity, type LogRow } from '../persistence/log.entity';
@@ -148,10 +149,23 @@ export class TrainingRunner {
     let lastStep = checkpoint?.step ?? 0;
     // Steps after the checkpoint are trained again: their old rows go, so none is duplicated.
     await em.nativeDelete(MetricEntity, { taskId: task.id, step: { $gt: lastStep } });
+    const selection = await this.selectTrainingData(
+      task,
+      dataset.filePath,
+      config?.datasetStrategy,
+      outputDir,
+      !!checkpoint,
+    );
+    if (!selection.kept) {
+      await this.finish(task, 'failed', {
+        errorMessage: `dataset strategy ${selection.strategy} left no samples`,
+      });
+      return 'done';
+    }
     const command = await prepareTrainer({
       taskId: task.id,
       modelType: task.modelType,
-      datasetPath: dataset.filePath,
+      datasetPath: selection.path,
       datasetMeta: dataset.metaInfo ?? {},
       modelPath: config?.modelPath,
       hyperparameters: task.hyperparameters ?? {},
@@ -184,6 +198,18 @@ export class TrainingRunner {
         resumed_from_step: checkpoint ? lastStep : null,
       },
     );
+    if (selection.strategy !== 'full') {
+      addLog(
+        'INFO',
+        `runner: dataset strategy ${selection.strategy} kept ${selection.kept} of ${selection.total} samples`,
+        {
+          source: 'runner-data',
+          strategy: selection.strategy,
+          kept: selection.kept,
+          total: selection.total,
+        },
+      );
+    }
     let lastStderr = '';
     createInterface({ input: child.stdout! }).on('line', (line) =>
       addLog('INFO', line, { stream: 'stdout' }),
@@ -321,6 +347,32 @@ export class TrainingRunner {
       });
     }
     return 'done';
+  }
+
+  /**
+   * Applies the config's dataset strategy once per task (a resumed run reuses the file it
+   * trained on); `full` trains on the uploaded file itself.
+   */
+  private async selectTrainingData(
+    task: TaskRow,
+    datasetFile: string,
+    configured: string | null | undefined,
+    outputDir: string,
+    resuming: boolean,
+  ): Promise<{ path: string; strategy: DatasetStrategy; kept: number; total: number }> {
+    const strategy = (configured ?? 'full') as DatasetStrategy;
+    const lines = (await readFile(datasetFile, 'utf8')).split('\n').filter((l) => l.trim());
+    if (strategy === 'full') return { path: datasetFile, strategy, kept: lines.length, total: lines.length };
+    const selected = path.join(outputDir, 'train_data.jsonl');
+    if (resuming && existsSync(selected)) {
+      const kept = (await readFile(selected, 'utf8')).split('\n').filter((l) => l.trim()).length;
+      return { path: selected, strategy, kept, total: lines.length };
+    }
+    const kind = task.modelType === 'flow_control' ? 'flow_control' : 'sft';
+    const kept = selectSamples(kind, strategy, lines, task.hyperparameters?.seed ?? 42);
+    await mkdir(outputDir, { recursive: true });
+    await writeFile(selected, kept.length ? `${kept.join('\n')}\n` : '');
+    return { path: selected, strategy, kept: kept.length, total: lines.length };
   }
 
   private async finish(
