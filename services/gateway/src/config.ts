@@ -53,16 +53,22 @@ export type GatewayConfig = z.infer<typeof schema> & {
 };
 
 export function loadConfig(env: Record<string, string | undefined>): GatewayConfig {
-  const base = parseConfig(schema, env);
+  const problems: string[] = [];
   const upstreams: Record<string, string> = {};
   for (const [name, port] of Object.entries(DEFAULT_UPSTREAM_PORTS)) upstreams[name] = `127.0.0.1:${port}`;
-  const problems: string[] = [];
   for (const [key, value] of Object.entries(env)) {
     const m = /^([A-Z][A-Z0-9_]*)_GRPC_ADDR$/.exec(key);
     if (!m || value === undefined) continue;
     if (!/^[^\s:]+:\d{1,5}$/.test(value)) problems.push(`${key}: expected host:port, got '${value}'`);
     upstreams[m[1].toLowerCase()] = value;
   }
-  if (problems.length) throw new ConfigError(problems);
+  let base: z.infer<typeof schema> | undefined;
+  try {
+    base = parseConfig(schema, env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    problems.unshift(...error.problems);
+  }
+  if (problems.length || !base) throw new ConfigError(problems);
   return Object.freeze({ ...base, upstreams: Object.freeze(upstreams) });
 }

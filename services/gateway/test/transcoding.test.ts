@@ -27,6 +27,7 @@ describe('gateway transcoding (fixture contract)', () => {
           DESCRIPTOR_SET_PATH: descriptor,
           GWTEST_GRPC_ADDR: files.address,
           MAX_UPLOAD_BYTES: String(MAX_UPLOAD),
+          REQUEST_TIMEOUT_MS: '2000',
         },
       },
     );
@@ -125,5 +126,11 @@ describe('gateway transcoding (fixture contract)', () => {
     const notANumber = await fetch(`${handle.url}/v1/buckets/b1/search?filter.min_size=ten`);
     expect(notANumber.status).toBe(400);
     expect(((await notANumber.json()) as { message: string }).message).toContain('min_size');
+  });
+
+  test('a unary call past REQUEST_TIMEOUT_MS ends with 504 / DEADLINE_EXCEEDED', async () => {
+    const res = await fetch(`${handle.url}/v1/buckets/slow/search`);
+    expect(res.status).toBe(504);
+    expect(((await res.json()) as { code: number }).code).toBe(4);
   });
 });

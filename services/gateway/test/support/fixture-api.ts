@@ -42,7 +42,7 @@ type Msg = Record<string, unknown>;
 /**
  * A real gRPC server for gwtest.v1.FileService (raw bytes on the wire, decoded with the
  * fixture registry): Upload reports what it received; Download returns an HttpBody;
- * Rename echoes the target; Search echoes its request as JSON.
+ * Rename echoes the target; Search echoes its request as JSON (bucket `slow`: no answer).
  */
 export class FixtureFileService {
   private constructor(
@@ -115,6 +115,8 @@ export class FixtureFileService {
         },
         Search: (call: ServerUnaryCall<Buffer, Buffer>, cb: sendUnaryData<Buffer>) => {
           const req = fromBinary(type('gwtest.v1.SearchRequest'), call.request);
+          // Bucket `slow` never answers: the caller's deadline ends the call.
+          if ((req as unknown as { bucket: string }).bucket === 'slow') return;
           const echo = JSON.stringify(toJson(type('gwtest.v1.SearchRequest'), req));
           cb(null, encode('gwtest.v1.SearchResponse', { echo }));
         },
