@@ -1,13 +1,14 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { parseDocument } from '../src/domain/documents';
+import { parseDocument, parsePdfPages } from '../src/domain/documents';
+import { pdfPages } from '../src/domain/pdf-text';
 import { fusedScore, tagQueries } from '../src/domain/fusion';
 import { BUILTIN_DIMENSIONS, hashedEmbedding } from '../src/domain/hashed-embedder';
 import { normaliseValue, parseCsv, ParseError } from '../src/domain/tabular';
 import { chunkSections, markdownSections } from '../src/domain/text-chunker';
 import { Tokenizer } from '../src/domain/tokenizer';
 import { OpenAiEmbeddings } from '../src/embeddings/openai-embeddings';
-import { docx, FAULT_CSV, MANUAL_MD, xlsx } from './fixtures';
+import { docx, FAULT_CSV, MANUAL_MD, pdf, xlsx } from './fixtures';
 
 const opts = { chunkSize: 200, chunkOverlap: 20 };
 const tokenizer = new Tokenizer();
@@ -106,6 +107,28 @@ describe('text chunking', () => {
     expect(() => parseDocument('docx', Buffer.from('PK\u0003\u0004broken'), opts)).toThrow(
       /^docx: not a valid docx/,
     );
+  });
+});
+
+describe('pdf', () => {
+  test('text per page (PDF.js in a worker thread) → chunks citing their page', async () => {
+    const pages = await pdfPages(
+      pdf(['Insulation fault 1001: check the DC bus', 'Clean the fan filter (quarterly)']),
+    );
+    expect(pages).toEqual(['Insulation fault 1001: check the DC bus', 'Clean the fan filter (quarterly)']);
+    const doc = parsePdfPages(pages, opts);
+    expect(doc.chunks.map((c) => [c.metadata.page, c.content])).toEqual([
+      [1, 'Insulation fault 1001: check the DC bus'],
+      [2, 'Clean the fan filter (quarterly)'],
+    ]);
+  });
+
+  test('broken files are clear ParseErrors', async () => {
+    await expect(pdfPages(Buffer.from('hello'))).rejects.toThrow('pdf: not a PDF file');
+    await expect(pdfPages(Buffer.from('%PDF-1.4\ngarbage'))).rejects.toThrow(
+      /^pdf: the file could not be read \(InvalidPDFException/,
+    );
+    expect(() => parsePdfPages(['  ', ''], opts)).toThrow('no extractable text');
   });
 });
 

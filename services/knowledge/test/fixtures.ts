@@ -74,3 +74,34 @@ export function docx(lines: string[]): Uint8Array {
     'word/document.xml': strToU8(`<w:document><w:body>${paragraphs}</w:body></w:document>`),
   });
 }
+
+/** A minimal valid PDF, one Helvetica text line per page (ASCII only: no CID fonts here). */
+export function pdf(pages: string[]): Buffer {
+  const objects: string[] = [];
+  const add = (s: string) => objects.push(s);
+  add('<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>');
+  const pagesId = 1 + pages.length * 2 + 1;
+  const pageIds: number[] = [];
+  for (const text of pages) {
+    const stream = `BT /F1 12 Tf 72 720 Td (${text.replace(/[()\\]/g, (c) => `\\${c}`)}) Tj ET`;
+    const contents = add(`<< /Length ${stream.length} >>\nstream\n${stream}\nendstream`);
+    pageIds.push(
+      add(
+        `<< /Type /Page /Parent ${pagesId} 0 R /MediaBox [0 0 612 792] /Contents ${contents} 0 R /Resources << /Font << /F1 1 0 R >> >> >>`,
+      ),
+    );
+  }
+  add(`<< /Type /Pages /Kids [${pageIds.map((i) => `${i} 0 R`).join(' ')}] /Count ${pageIds.length} >>`);
+  const catalog = add(`<< /Type /Catalog /Pages ${pagesId} 0 R >>`);
+  let out = '%PDF-1.4\n';
+  const offsets: number[] = [];
+  objects.forEach((o, i) => {
+    offsets.push(out.length);
+    out += `${i + 1} 0 obj\n${o}\nendobj\n`;
+  });
+  const xref = out.length;
+  out += `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n`;
+  out += offsets.map((o) => `${String(o).padStart(10, '0')} 00000 n \n`).join('');
+  out += `trailer\n<< /Size ${objects.length + 1} /Root ${catalog} 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
+  return Buffer.from(out, 'latin1');
+}

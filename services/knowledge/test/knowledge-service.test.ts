@@ -26,7 +26,7 @@ import { BUILTIN_MODEL, hashedEmbedding } from '../src/domain/hashed-embedder';
 import { entities, migrations, SCHEMA } from '../src/persistence/schema';
 import { ChromaStore } from '../src/vector/chroma-store';
 import { TestChromaServer } from './chroma-server';
-import { docx, FAULT_CSV, MANUAL_MD, xlsx } from './fixtures';
+import { docx, FAULT_CSV, MANUAL_MD, pdf, xlsx } from './fixtures';
 
 const K = knowledgeV1;
 type UnaryFn = (req: unknown, md: Metadata, cb: (e: ServiceError | null, r: unknown) => void) => unknown;
@@ -243,7 +243,7 @@ describe('knowledge service', () => {
     expect(JSON.parse(history.queries[0].responseText)[0]).toMatchObject({ filename: 'faults.csv', row: 5 });
   });
 
-  test('markdown, xlsx, html and docx ingest with heading/sheet citations', async () => {
+  test('markdown, xlsx, html, docx and pdf ingest with heading/sheet citations', async () => {
     const manuals = await createCollection({ name: '维护手册', chunkSize: 200, chunkOverlap: 20 });
     const md = await ingest(manuals.id, 'manual.md', MANUAL_MD);
     expect(md).toMatchObject({ uploadStatus: K.UploadStatus.UPLOAD_STATUS_COMPLETED, chunkCount: 4 });
@@ -266,7 +266,16 @@ describe('knowledge service', () => {
     expect(code[0]).toMatchObject({ primaryTag: '故障码=2002', citation: { sheet: 'BMS故障', row: 3 } });
     const page = await ingest(manuals.id, 'alarm.html', '<h1>告警</h1><p>枪锁异常时检查电子锁</p>');
     const word = await ingest(manuals.id, 'gun.docx', docx(['# 充电枪', '枪头温度过高时降功率运行。']));
-    expect([page.chunkCount, word.chunkCount]).toEqual([1, 1]);
+    const paged = await ingest(
+      manuals.id,
+      'bms.pdf',
+      pdf(['BMS manual', 'Fault 4001: contactor welded, replace the relay']),
+    );
+    expect([page.chunkCount, word.chunkCount, paged.chunkCount]).toEqual([1, 1, 2]);
+    expect((await retrieve([manuals.id], 'contactor welded'))[0].citation).toMatchObject({
+      filename: 'bms.pdf',
+      page: 2,
+    });
     expect(
       (await retrieve([manuals.id], '枪头温度', { filters: { file_type: 'docx' } }))[0].citation,
     ).toMatchObject({
@@ -285,6 +294,9 @@ describe('knowledge service', () => {
     const broken = await ingest(faults.id, 'broken.xlsx', Buffer.from('this is not a workbook'));
     expect(broken.uploadStatus).toBe(K.UploadStatus.UPLOAD_STATUS_FAILED);
     expect(broken.processingError).toMatch(/^xlsx: not a valid xlsx file/);
+    const badPdf = await ingest(faults.id, 'broken.pdf', Buffer.from('%PDF-1.4\ntruncated'));
+    expect(badPdf.processingError).toMatch(/^pdf: the file could not be read/);
+    await call('deleteDocument', { id: badPdf.id });
     const csv = await ingest(faults.id, 'quote.csv', 'a,b\n1,"open\n');
     expect(csv.processingError).toBe('CSV: unterminated quoted field starting on line 2');
     const events = await watch(csv.id);

@@ -1,7 +1,7 @@
 import { chunkSections, docxToMarkdown, htmlToMarkdown, markdownSections } from './text-chunker';
 import { parseCsv, parseXlsx, ParseError, rowChunks, tableFromRecords, type Table } from './tabular';
 
-export const FILE_TYPES = ['csv', 'xlsx', 'md', 'txt', 'html', 'docx'] as const;
+export const FILE_TYPES = ['csv', 'xlsx', 'md', 'txt', 'html', 'docx', 'pdf'] as const;
 export type FileType = (typeof FILE_TYPES)[number];
 
 /** Extension → file type; `htm` and `markdown` are aliases. Undefined when unsupported. */
@@ -75,9 +75,31 @@ function fromTables(tables: Table[]): ParsedDocument {
   };
 }
 
-/** Parses and chunks one file. Throws ParseError with a message fit for `processing_error`. */
+/** PDF pages (see pdfPages) → chunks citing their page. */
+export function parsePdfPages(
+  pages: string[],
+  options: { chunkSize: number; chunkOverlap: number },
+): ParsedDocument {
+  const sections = pages
+    .map((text, i) => ({ heading: '', text: text.replace(/[ \t]+/g, ' ').trim(), page: i + 1 }))
+    .filter((s) => s.text);
+  const drafts = chunkSections(sections, options.chunkSize, options.chunkOverlap);
+  if (!drafts.length)
+    throw new ParseError('pdf: the document has no extractable text (scanned images need OCR)');
+  return {
+    chunks: drafts.map((c, ordinal) => ({ ordinal, content: c.text, metadata: { page: c.page } })),
+    units: pages.length,
+    meta: { pages: pages.length },
+    content: sections
+      .map((s) => s.text)
+      .join('\n\n')
+      .slice(0, 100_000),
+  };
+}
+
+/** Parses and chunks one file (not PDF: see parsePdfPages). Throws ParseError with a message fit for `processing_error`. */
 export function parseDocument(
-  type: FileType,
+  type: Exclude<FileType, 'pdf'>,
   bytes: Uint8Array,
   options: { chunkSize: number; chunkOverlap: number },
 ): ParsedDocument {

@@ -40,7 +40,7 @@ export class DocumentUseCases {
     if (!fileTypeOf(filename)) {
       throw DomainError.invalidArgument(
         'header.filename',
-        'unsupported file type; expected .csv, .xlsx, .md, .txt, .html or .docx',
+        'unsupported file type; expected .csv, .xlsx, .md, .txt, .html, .docx or .pdf',
         'UNSUPPORTED_FILE_TYPE',
       );
     }

@@ -3,7 +3,8 @@ import { readFile, rm } from 'node:fs/promises';
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import { isDomainError } from '@charge/errors';
 import type { Logger } from '@charge/service-kit';
-import { parseDocument, ParseError, type FileType } from '../domain/documents';
+import { parseDocument, parsePdfPages, ParseError, type FileType } from '../domain/documents';
+import { pdfPages } from '../domain/pdf-text';
 import type { Tokenizer } from '../domain/tokenizer';
 import { CollectionEntity } from '../persistence/collection.entity';
 import {
@@ -90,16 +91,18 @@ export class IngestWorker {
       doc.updatedAt = new Date();
       await em.flush();
       const bytes = await readFile(doc.filePath);
-      const parsed = parseDocument(doc.fileType as FileType, bytes, {
-        chunkSize: collection.chunkSize,
-        chunkOverlap: collection.chunkOverlap,
-      });
+      const chunking = { chunkSize: collection.chunkSize, chunkOverlap: collection.chunkOverlap };
+      const type = doc.fileType as FileType;
+      const parsed =
+        type === 'pdf'
+          ? parsePdfPages(await pdfPages(bytes), chunking)
+          : parseDocument(type, bytes, chunking);
       const n = parsed.chunks.length;
       await this.event(
         em,
         documentId,
         'parsed',
-        `${parsed.units} ${doc.fileType === 'csv' || doc.fileType === 'xlsx' ? 'rows' : 'sections'}`,
+        `${parsed.units} ${type === 'csv' || type === 'xlsx' ? 'rows' : type === 'pdf' ? 'pages' : 'sections'}`,
         parsed.units,
         parsed.units,
       );
