@@ -43,6 +43,14 @@ const schema = baseConfigSchema.extend({
     .int()
     .min(1)
     .default(512 * 1024 * 1024),
+  /**
+   * Keep the client's X-Forwarded-For chain (only behind a trusted proxy). Off: the chain
+   * starts at the connecting peer, so clients cannot spoof the address services see.
+   */
+  TRUST_FORWARDED_FOR: z
+    .enum(['0', '1', 'true', 'false'])
+    .default('0')
+    .transform((v) => v === '1' || v === 'true'),
   /** Deadline of unary calls (streams have none). */
   REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1).default(30_000),
 });

@@ -328,7 +328,7 @@ export class Gateway {
     }
     md.set('x-request-id', requestId);
     const peer = req.socket.remoteAddress?.replace(/^::ffff:/, '');
-    const forwarded = headerValue(req, 'x-forwarded-for');
+    const forwarded = this.config.TRUST_FORWARDED_FOR ? headerValue(req, 'x-forwarded-for') : undefined;
     const chain = [forwarded, peer].filter(Boolean).join(', ');
     if (chain) md.set('x-forwarded-for', chain);
     const agent = headerValue(req, 'user-agent');

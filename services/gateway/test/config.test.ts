@@ -4,7 +4,12 @@ import { loadConfig } from '../src/config';
 describe('gateway config', () => {
   test('defaults: HTTP 8080, health 50050, one upstream per service on its default port', () => {
     const config = loadConfig({});
-    expect(config).toMatchObject({ HTTP_PORT: 8080, GRPC_PORT: 50050, CORS_ALLOWED_ORIGINS: [] });
+    expect(config).toMatchObject({
+      HTTP_PORT: 8080,
+      GRPC_PORT: 50050,
+      CORS_ALLOWED_ORIGINS: [],
+      TRUST_FORWARDED_FOR: false,
+    });
     expect(config.upstreams).toEqual({
       auth: '127.0.0.1:50051',
       analysis: '127.0.0.1:50052',

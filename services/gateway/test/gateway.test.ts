@@ -297,7 +297,8 @@ describe('gateway over real auth + audit', () => {
     expect(stub.seen.authorization).toBe('Bearer tok-123');
     expect(stub.seen.requestId).toBe('req-gw-1');
     expect(stub.seen.traceparent?.split('-')[1]).toBe('0af7651916cd43dd8448eb211c80319c');
-    expect(stub.seen.forwardedFor).toBe('203.0.113.9, 127.0.0.1');
+    // The client's own X-Forwarded-For is not trusted (TRUST_FORWARDED_FOR off): the peer only.
+    expect(stub.seen.forwardedFor).toBe('127.0.0.1');
     expect(stub.seen.userAgent).toBe('gateway-test/1.0');
 
     const missing = await json(await call('GET', '/v1/analyses/7'));
