@@ -30,7 +30,9 @@ export enum DatasetType {
   /**
    * DATASET_TYPE_SFT - Supervised fine-tuning samples for LLMs: Alpaca (`{instruction, input?, output,
    * system?}`) or ShareGPT (`{conversations: [{from, value}]}` / `{messages: [{role,
-   * content}]}`), as a JSON array or as JSON Lines.
+   * content}]}`), as a JSON array or as JSON Lines; or Alpaca as CSV (file name ending in
+   * `.csv`, header naming instruction and output, optionally input and system). A sample
+   * may carry `keywords: [...]` for keyword-hit evaluation.
    */
   DATASET_TYPE_SFT = 2,
   UNRECOGNIZED = -1,
@@ -643,8 +645,10 @@ export interface ImportConfigYamlRequest {
   /** Name of the new config. */
   name: string;
   /**
-   * A LLaMA-Factory training YAML (flat `key: value` lines, `#` comments). Known keys
-   * are validated; `model_name_or_path` becomes `model_path`; unknown keys are rejected.
+   * A LLaMA-Factory training YAML (flat `key: value` lines, `#` comments). The managed keys
+   * (those of Hyperparameters) are validated; `model_name_or_path` becomes `model_path`;
+   * keys the runner sets per task (dataset, dataset_dir, output_dir, do_train, …) are
+   * ignored; any other key is rejected with INVALID_ARGUMENT naming it.
    */
   yaml: string;
   notes: string;
@@ -823,10 +827,30 @@ export interface ManualEvaluation {
   notes: string;
 }
 
+/**
+ * Evaluate a completed LLM task's model served behind an OpenAI-compatible endpoint: every
+ * prompt of an SFT dataset is sent to `{endpoint}/chat/completions` (temperature 0) and
+ * the answer is searched for the sample's keywords (its `keywords` field, else
+ * `keywords` below; case-insensitive). Metrics: samples, keyword_hit_rate (mean fraction
+ * of keywords found), samples_all_hit, mean latency.
+ */
+export interface KeywordEvaluation {
+  datasetId: number;
+  /** Base URL, e.g. "http://vllm:8000/v1". */
+  endpoint: string;
+  /** The served model name. */
+  model: string;
+  /** Keywords for samples that carry none. */
+  keywords: string[];
+  /** Samples to ask, 1..500; 0 means 50. */
+  maxSamples: number;
+}
+
 export interface CreateEvaluationRequest {
   taskId: number;
   automatic?: AutomaticEvaluation | undefined;
   manual?: ManualEvaluation | undefined;
+  keyword?: KeywordEvaluation | undefined;
 }
 
 export interface CreateEvaluationResponse {
@@ -7942,8 +7966,151 @@ export const ManualEvaluation: MessageFns<ManualEvaluation> = {
   },
 };
 
+function createBaseKeywordEvaluation(): KeywordEvaluation {
+  return { datasetId: 0, endpoint: '', model: '', keywords: [], maxSamples: 0 };
+}
+
+export const KeywordEvaluation: MessageFns<KeywordEvaluation> = {
+  encode(message: KeywordEvaluation, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.datasetId !== 0) {
+      writer.uint32(8).int32(message.datasetId);
+    }
+    if (message.endpoint !== '') {
+      writer.uint32(18).string(message.endpoint);
+    }
+    if (message.model !== '') {
+      writer.uint32(26).string(message.model);
+    }
+    for (const v of message.keywords) {
+      writer.uint32(34).string(v!);
+    }
+    if (message.maxSamples !== 0) {
+      writer.uint32(40).int32(message.maxSamples);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): KeywordEvaluation {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseKeywordEvaluation();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.datasetId = reader.int32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.endpoint = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.model = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.keywords.push(reader.string());
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.maxSamples = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): KeywordEvaluation {
+    return {
+      datasetId: isSet(object.datasetId)
+        ? globalThis.Number(object.datasetId)
+        : isSet(object.dataset_id)
+          ? globalThis.Number(object.dataset_id)
+          : 0,
+      endpoint: isSet(object.endpoint) ? globalThis.String(object.endpoint) : '',
+      model: isSet(object.model) ? globalThis.String(object.model) : '',
+      keywords: globalThis.Array.isArray(object?.keywords)
+        ? object.keywords.map((e: any) => globalThis.String(e))
+        : [],
+      maxSamples: isSet(object.maxSamples)
+        ? globalThis.Number(object.maxSamples)
+        : isSet(object.max_samples)
+          ? globalThis.Number(object.max_samples)
+          : 0,
+    };
+  },
+
+  toJSON(message: KeywordEvaluation): unknown {
+    const obj: any = {};
+    if (message.datasetId !== 0) {
+      obj.datasetId = Math.round(message.datasetId);
+    }
+    if (message.endpoint !== '') {
+      obj.endpoint = message.endpoint;
+    }
+    if (message.model !== '') {
+      obj.model = message.model;
+    }
+    if (message.keywords?.length) {
+      obj.keywords = message.keywords;
+    }
+    if (message.maxSamples !== 0) {
+      obj.maxSamples = Math.round(message.maxSamples);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<KeywordEvaluation>): KeywordEvaluation {
+    return KeywordEvaluation.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<KeywordEvaluation>): KeywordEvaluation {
+    const message = createBaseKeywordEvaluation();
+    message.datasetId = object.datasetId ?? 0;
+    message.endpoint = object.endpoint ?? '';
+    message.model = object.model ?? '';
+    message.keywords = object.keywords?.map((e) => e) || [];
+    message.maxSamples = object.maxSamples ?? 0;
+    return message;
+  },
+};
+
 function createBaseCreateEvaluationRequest(): CreateEvaluationRequest {
-  return { taskId: 0, automatic: undefined, manual: undefined };
+  return { taskId: 0, automatic: undefined, manual: undefined, keyword: undefined };
 }
 
 export const CreateEvaluationRequest: MessageFns<CreateEvaluationRequest> = {
@@ -7956,6 +8123,9 @@ export const CreateEvaluationRequest: MessageFns<CreateEvaluationRequest> = {
     }
     if (message.manual !== undefined) {
       ManualEvaluation.encode(message.manual, writer.uint32(26).fork()).join();
+    }
+    if (message.keyword !== undefined) {
+      KeywordEvaluation.encode(message.keyword, writer.uint32(34).fork()).join();
     }
     return writer;
   },
@@ -7997,6 +8167,14 @@ export const CreateEvaluationRequest: MessageFns<CreateEvaluationRequest> = {
             message.manual = ManualEvaluation.decode(reader, reader.uint32());
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.keyword = KeywordEvaluation.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -8018,6 +8196,7 @@ export const CreateEvaluationRequest: MessageFns<CreateEvaluationRequest> = {
           : 0,
       automatic: isSet(object.automatic) ? AutomaticEvaluation.fromJSON(object.automatic) : undefined,
       manual: isSet(object.manual) ? ManualEvaluation.fromJSON(object.manual) : undefined,
+      keyword: isSet(object.keyword) ? KeywordEvaluation.fromJSON(object.keyword) : undefined,
     };
   },
 
@@ -8031,6 +8210,9 @@ export const CreateEvaluationRequest: MessageFns<CreateEvaluationRequest> = {
     }
     if (message.manual !== undefined) {
       obj.manual = ManualEvaluation.toJSON(message.manual);
+    }
+    if (message.keyword !== undefined) {
+      obj.keyword = KeywordEvaluation.toJSON(message.keyword);
     }
     return obj;
   },
@@ -8048,6 +8230,10 @@ export const CreateEvaluationRequest: MessageFns<CreateEvaluationRequest> = {
     message.manual =
       object.manual !== undefined && object.manual !== null
         ? ManualEvaluation.fromPartial(object.manual)
+        : undefined;
+    message.keyword =
+      object.keyword !== undefined && object.keyword !== null
+        ? KeywordEvaluation.fromPartial(object.keyword)
         : undefined;
     return message;
   },

@@ -460,9 +460,11 @@ export const TrainingServiceService = {
   },
   /**
    * Records an evaluation of a task's model: automatic (flow_control only: accuracy,
-   * macro-F1 and confusion matrix on a held-out dataset) or manual. Errors:
-   * FAILED_PRECONDITION for automatic evaluation of a task without a trained model or of
-   * an LLM task; INVALID_ARGUMENT for a dataset of the wrong type or bad manual metrics.
+   * macro-F1 and confusion matrix on a held-out dataset), keyword-hit (LLM tasks, through
+   * an OpenAI-compatible endpoint) or manual. Errors: FAILED_PRECONDITION for an
+   * evaluation the task's type or state does not allow; INVALID_ARGUMENT for a dataset of
+   * the wrong type, a bad endpoint or bad manual metrics; UNAVAILABLE when the endpoint
+   * cannot be reached.
    */
   createEvaluation: {
     path: '/charge.training.v1.TrainingService/CreateEvaluation' as const,
@@ -590,9 +592,11 @@ export interface TrainingServiceServer extends UntypedServiceImplementation {
   deleteModelVersion: handleUnaryCall<DeleteModelVersionRequest, DeleteModelVersionResponse>;
   /**
    * Records an evaluation of a task's model: automatic (flow_control only: accuracy,
-   * macro-F1 and confusion matrix on a held-out dataset) or manual. Errors:
-   * FAILED_PRECONDITION for automatic evaluation of a task without a trained model or of
-   * an LLM task; INVALID_ARGUMENT for a dataset of the wrong type or bad manual metrics.
+   * macro-F1 and confusion matrix on a held-out dataset), keyword-hit (LLM tasks, through
+   * an OpenAI-compatible endpoint) or manual. Errors: FAILED_PRECONDITION for an
+   * evaluation the task's type or state does not allow; INVALID_ARGUMENT for a dataset of
+   * the wrong type, a bad endpoint or bad manual metrics; UNAVAILABLE when the endpoint
+   * cannot be reached.
    */
   createEvaluation: handleUnaryCall<CreateEvaluationRequest, CreateEvaluationResponse>;
   /** A task's evaluations, newest first. */
@@ -1059,9 +1063,11 @@ export interface TrainingServiceClient extends Client {
   ): ClientUnaryCall;
   /**
    * Records an evaluation of a task's model: automatic (flow_control only: accuracy,
-   * macro-F1 and confusion matrix on a held-out dataset) or manual. Errors:
-   * FAILED_PRECONDITION for automatic evaluation of a task without a trained model or of
-   * an LLM task; INVALID_ARGUMENT for a dataset of the wrong type or bad manual metrics.
+   * macro-F1 and confusion matrix on a held-out dataset), keyword-hit (LLM tasks, through
+   * an OpenAI-compatible endpoint) or manual. Errors: FAILED_PRECONDITION for an
+   * evaluation the task's type or state does not allow; INVALID_ARGUMENT for a dataset of
+   * the wrong type, a bad endpoint or bad manual metrics; UNAVAILABLE when the endpoint
+   * cannot be reached.
    */
   createEvaluation(
     request: CreateEvaluationRequest,
