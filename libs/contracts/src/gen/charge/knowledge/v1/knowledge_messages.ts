@@ -5,13 +5,13 @@
 // source: charge/knowledge/v1/knowledge_messages.proto
 
 /* eslint-disable */
-import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
-import { Timestamp } from "../../../google/protobuf/timestamp";
-import { PageRequest, PageResponse } from "../../common/v1/common";
+import { BinaryReader, BinaryWriter } from '@bufbuild/protobuf/wire';
+import { Timestamp } from '../../../google/protobuf/timestamp';
+import { PageRequest, PageResponse } from '../../common/v1/common';
 
-export const protobufPackage = "charge.knowledge.v1";
+export const protobufPackage = 'charge.knowledge.v1';
 
-export const protobufFileName = "charge/knowledge/v1/knowledge_messages.proto";
+export const protobufFileName = 'charge/knowledge/v1/knowledge_messages.proto';
 
 /** Messages of charge.knowledge.v1 (see knowledge_service.proto). */
 
@@ -32,22 +32,22 @@ export enum CollectionType {
 export function collectionTypeFromJSON(object: any): CollectionType {
   switch (object) {
     case 0:
-    case "COLLECTION_TYPE_UNSPECIFIED":
+    case 'COLLECTION_TYPE_UNSPECIFIED':
       return CollectionType.COLLECTION_TYPE_UNSPECIFIED;
     case 1:
-    case "COLLECTION_TYPE_DOCUMENT":
+    case 'COLLECTION_TYPE_DOCUMENT':
       return CollectionType.COLLECTION_TYPE_DOCUMENT;
     case 2:
-    case "COLLECTION_TYPE_GUIDE":
+    case 'COLLECTION_TYPE_GUIDE':
       return CollectionType.COLLECTION_TYPE_GUIDE;
     case 3:
-    case "COLLECTION_TYPE_FAQ":
+    case 'COLLECTION_TYPE_FAQ':
       return CollectionType.COLLECTION_TYPE_FAQ;
     case 4:
-    case "COLLECTION_TYPE_TABLE":
+    case 'COLLECTION_TYPE_TABLE':
       return CollectionType.COLLECTION_TYPE_TABLE;
     case -1:
-    case "UNRECOGNIZED":
+    case 'UNRECOGNIZED':
     default:
       return CollectionType.UNRECOGNIZED;
   }
@@ -56,18 +56,18 @@ export function collectionTypeFromJSON(object: any): CollectionType {
 export function collectionTypeToJSON(object: CollectionType): string {
   switch (object) {
     case CollectionType.COLLECTION_TYPE_UNSPECIFIED:
-      return "COLLECTION_TYPE_UNSPECIFIED";
+      return 'COLLECTION_TYPE_UNSPECIFIED';
     case CollectionType.COLLECTION_TYPE_DOCUMENT:
-      return "COLLECTION_TYPE_DOCUMENT";
+      return 'COLLECTION_TYPE_DOCUMENT';
     case CollectionType.COLLECTION_TYPE_GUIDE:
-      return "COLLECTION_TYPE_GUIDE";
+      return 'COLLECTION_TYPE_GUIDE';
     case CollectionType.COLLECTION_TYPE_FAQ:
-      return "COLLECTION_TYPE_FAQ";
+      return 'COLLECTION_TYPE_FAQ';
     case CollectionType.COLLECTION_TYPE_TABLE:
-      return "COLLECTION_TYPE_TABLE";
+      return 'COLLECTION_TYPE_TABLE';
     case CollectionType.UNRECOGNIZED:
     default:
-      return "UNRECOGNIZED";
+      return 'UNRECOGNIZED';
   }
 }
 
@@ -88,22 +88,22 @@ export enum UploadStatus {
 export function uploadStatusFromJSON(object: any): UploadStatus {
   switch (object) {
     case 0:
-    case "UPLOAD_STATUS_UNSPECIFIED":
+    case 'UPLOAD_STATUS_UNSPECIFIED':
       return UploadStatus.UPLOAD_STATUS_UNSPECIFIED;
     case 1:
-    case "UPLOAD_STATUS_UPLOADING":
+    case 'UPLOAD_STATUS_UPLOADING':
       return UploadStatus.UPLOAD_STATUS_UPLOADING;
     case 2:
-    case "UPLOAD_STATUS_PROCESSING":
+    case 'UPLOAD_STATUS_PROCESSING':
       return UploadStatus.UPLOAD_STATUS_PROCESSING;
     case 3:
-    case "UPLOAD_STATUS_COMPLETED":
+    case 'UPLOAD_STATUS_COMPLETED':
       return UploadStatus.UPLOAD_STATUS_COMPLETED;
     case 4:
-    case "UPLOAD_STATUS_FAILED":
+    case 'UPLOAD_STATUS_FAILED':
       return UploadStatus.UPLOAD_STATUS_FAILED;
     case -1:
-    case "UNRECOGNIZED":
+    case 'UNRECOGNIZED':
     default:
       return UploadStatus.UNRECOGNIZED;
   }
@@ -112,18 +112,18 @@ export function uploadStatusFromJSON(object: any): UploadStatus {
 export function uploadStatusToJSON(object: UploadStatus): string {
   switch (object) {
     case UploadStatus.UPLOAD_STATUS_UNSPECIFIED:
-      return "UPLOAD_STATUS_UNSPECIFIED";
+      return 'UPLOAD_STATUS_UNSPECIFIED';
     case UploadStatus.UPLOAD_STATUS_UPLOADING:
-      return "UPLOAD_STATUS_UPLOADING";
+      return 'UPLOAD_STATUS_UPLOADING';
     case UploadStatus.UPLOAD_STATUS_PROCESSING:
-      return "UPLOAD_STATUS_PROCESSING";
+      return 'UPLOAD_STATUS_PROCESSING';
     case UploadStatus.UPLOAD_STATUS_COMPLETED:
-      return "UPLOAD_STATUS_COMPLETED";
+      return 'UPLOAD_STATUS_COMPLETED';
     case UploadStatus.UPLOAD_STATUS_FAILED:
-      return "UPLOAD_STATUS_FAILED";
+      return 'UPLOAD_STATUS_FAILED';
     case UploadStatus.UNRECOGNIZED:
     default:
-      return "UNRECOGNIZED";
+      return 'UNRECOGNIZED';
   }
 }
 
@@ -150,31 +150,31 @@ export enum IngestStage {
 export function ingestStageFromJSON(object: any): IngestStage {
   switch (object) {
     case 0:
-    case "INGEST_STAGE_UNSPECIFIED":
+    case 'INGEST_STAGE_UNSPECIFIED':
       return IngestStage.INGEST_STAGE_UNSPECIFIED;
     case 1:
-    case "INGEST_STAGE_RECEIVED":
+    case 'INGEST_STAGE_RECEIVED':
       return IngestStage.INGEST_STAGE_RECEIVED;
     case 2:
-    case "INGEST_STAGE_PARSED":
+    case 'INGEST_STAGE_PARSED':
       return IngestStage.INGEST_STAGE_PARSED;
     case 3:
-    case "INGEST_STAGE_CHUNKED":
+    case 'INGEST_STAGE_CHUNKED':
       return IngestStage.INGEST_STAGE_CHUNKED;
     case 4:
-    case "INGEST_STAGE_EMBEDDED":
+    case 'INGEST_STAGE_EMBEDDED':
       return IngestStage.INGEST_STAGE_EMBEDDED;
     case 5:
-    case "INGEST_STAGE_STORED":
+    case 'INGEST_STAGE_STORED':
       return IngestStage.INGEST_STAGE_STORED;
     case 6:
-    case "INGEST_STAGE_COMPLETED":
+    case 'INGEST_STAGE_COMPLETED':
       return IngestStage.INGEST_STAGE_COMPLETED;
     case 7:
-    case "INGEST_STAGE_FAILED":
+    case 'INGEST_STAGE_FAILED':
       return IngestStage.INGEST_STAGE_FAILED;
     case -1:
-    case "UNRECOGNIZED":
+    case 'UNRECOGNIZED':
     default:
       return IngestStage.UNRECOGNIZED;
   }
@@ -183,24 +183,24 @@ export function ingestStageFromJSON(object: any): IngestStage {
 export function ingestStageToJSON(object: IngestStage): string {
   switch (object) {
     case IngestStage.INGEST_STAGE_UNSPECIFIED:
-      return "INGEST_STAGE_UNSPECIFIED";
+      return 'INGEST_STAGE_UNSPECIFIED';
     case IngestStage.INGEST_STAGE_RECEIVED:
-      return "INGEST_STAGE_RECEIVED";
+      return 'INGEST_STAGE_RECEIVED';
     case IngestStage.INGEST_STAGE_PARSED:
-      return "INGEST_STAGE_PARSED";
+      return 'INGEST_STAGE_PARSED';
     case IngestStage.INGEST_STAGE_CHUNKED:
-      return "INGEST_STAGE_CHUNKED";
+      return 'INGEST_STAGE_CHUNKED';
     case IngestStage.INGEST_STAGE_EMBEDDED:
-      return "INGEST_STAGE_EMBEDDED";
+      return 'INGEST_STAGE_EMBEDDED';
     case IngestStage.INGEST_STAGE_STORED:
-      return "INGEST_STAGE_STORED";
+      return 'INGEST_STAGE_STORED';
     case IngestStage.INGEST_STAGE_COMPLETED:
-      return "INGEST_STAGE_COMPLETED";
+      return 'INGEST_STAGE_COMPLETED';
     case IngestStage.INGEST_STAGE_FAILED:
-      return "INGEST_STAGE_FAILED";
+      return 'INGEST_STAGE_FAILED';
     case IngestStage.UNRECOGNIZED:
     default:
-      return "UNRECOGNIZED";
+      return 'UNRECOGNIZED';
   }
 }
 
@@ -224,16 +224,16 @@ export enum FusionMethod {
 export function fusionMethodFromJSON(object: any): FusionMethod {
   switch (object) {
     case 0:
-    case "FUSION_METHOD_UNSPECIFIED":
+    case 'FUSION_METHOD_UNSPECIFIED':
       return FusionMethod.FUSION_METHOD_UNSPECIFIED;
     case 1:
-    case "FUSION_METHOD_RRF":
+    case 'FUSION_METHOD_RRF':
       return FusionMethod.FUSION_METHOD_RRF;
     case 2:
-    case "FUSION_METHOD_WEIGHTED":
+    case 'FUSION_METHOD_WEIGHTED':
       return FusionMethod.FUSION_METHOD_WEIGHTED;
     case -1:
-    case "UNRECOGNIZED":
+    case 'UNRECOGNIZED':
     default:
       return FusionMethod.UNRECOGNIZED;
   }
@@ -242,14 +242,14 @@ export function fusionMethodFromJSON(object: any): FusionMethod {
 export function fusionMethodToJSON(object: FusionMethod): string {
   switch (object) {
     case FusionMethod.FUSION_METHOD_UNSPECIFIED:
-      return "FUSION_METHOD_UNSPECIFIED";
+      return 'FUSION_METHOD_UNSPECIFIED';
     case FusionMethod.FUSION_METHOD_RRF:
-      return "FUSION_METHOD_RRF";
+      return 'FUSION_METHOD_RRF';
     case FusionMethod.FUSION_METHOD_WEIGHTED:
-      return "FUSION_METHOD_WEIGHTED";
+      return 'FUSION_METHOD_WEIGHTED';
     case FusionMethod.UNRECOGNIZED:
     default:
-      return "UNRECOGNIZED";
+      return 'UNRECOGNIZED';
   }
 }
 
@@ -268,19 +268,19 @@ export enum MatchSource {
 export function matchSourceFromJSON(object: any): MatchSource {
   switch (object) {
     case 0:
-    case "MATCH_SOURCE_UNSPECIFIED":
+    case 'MATCH_SOURCE_UNSPECIFIED':
       return MatchSource.MATCH_SOURCE_UNSPECIFIED;
     case 1:
-    case "MATCH_SOURCE_EXACT":
+    case 'MATCH_SOURCE_EXACT':
       return MatchSource.MATCH_SOURCE_EXACT;
     case 2:
-    case "MATCH_SOURCE_KEYWORD":
+    case 'MATCH_SOURCE_KEYWORD':
       return MatchSource.MATCH_SOURCE_KEYWORD;
     case 3:
-    case "MATCH_SOURCE_VECTOR":
+    case 'MATCH_SOURCE_VECTOR':
       return MatchSource.MATCH_SOURCE_VECTOR;
     case -1:
-    case "UNRECOGNIZED":
+    case 'UNRECOGNIZED':
     default:
       return MatchSource.UNRECOGNIZED;
   }
@@ -289,16 +289,16 @@ export function matchSourceFromJSON(object: any): MatchSource {
 export function matchSourceToJSON(object: MatchSource): string {
   switch (object) {
     case MatchSource.MATCH_SOURCE_UNSPECIFIED:
-      return "MATCH_SOURCE_UNSPECIFIED";
+      return 'MATCH_SOURCE_UNSPECIFIED';
     case MatchSource.MATCH_SOURCE_EXACT:
-      return "MATCH_SOURCE_EXACT";
+      return 'MATCH_SOURCE_EXACT';
     case MatchSource.MATCH_SOURCE_KEYWORD:
-      return "MATCH_SOURCE_KEYWORD";
+      return 'MATCH_SOURCE_KEYWORD';
     case MatchSource.MATCH_SOURCE_VECTOR:
-      return "MATCH_SOURCE_VECTOR";
+      return 'MATCH_SOURCE_VECTOR';
     case MatchSource.UNRECOGNIZED:
     default:
-      return "UNRECOGNIZED";
+      return 'UNRECOGNIZED';
   }
 }
 
@@ -341,9 +341,7 @@ export interface CreateCollectionRequest {
   /** 100–8000; 0 means 800. */
   chunkSize: number;
   /** 0 ≤ overlap < chunk_size; unset means 100 (capped below the size). */
-  chunkOverlap?:
-    | number
-    | undefined;
+  chunkOverlap?: number | undefined;
   /** Create a public collection (no owner). Admins only. */
   public: boolean;
 }
@@ -353,9 +351,7 @@ export interface CreateCollectionResponse {
 }
 
 export interface ListCollectionsRequest {
-  page:
-    | PageRequest
-    | undefined;
+  page: PageRequest | undefined;
   /** UNSPECIFIED lists every type. */
   collectionType: CollectionType;
 }
@@ -378,9 +374,7 @@ export interface UpdateCollectionRequest {
   id: number;
   name?: string | undefined;
   description?: string | undefined;
-  collectionType?:
-    | CollectionType
-    | undefined;
+  collectionType?: CollectionType | undefined;
   /** Allowed only while the collection has no chunks. */
   embeddingModel?: string | undefined;
   isActive?: boolean | undefined;
@@ -396,8 +390,7 @@ export interface DeleteCollectionRequest {
   id: number;
 }
 
-export interface DeleteCollectionResponse {
-}
+export interface DeleteCollectionResponse {}
 
 export interface ReindexCollectionRequest {
   id: number;
@@ -406,9 +399,7 @@ export interface ReindexCollectionRequest {
 }
 
 export interface ReindexCollectionResponse {
-  collection:
-    | Collection
-    | undefined;
+  collection: Collection | undefined;
   /** Chunks re-embedded. */
   chunkCount: number;
 }
@@ -459,9 +450,7 @@ export interface UploadDocumentResponse {
 
 export interface ListDocumentsRequest {
   collectionId: number;
-  page:
-    | PageRequest
-    | undefined;
+  page: PageRequest | undefined;
   /** UNSPECIFIED lists every status. */
   uploadStatus: UploadStatus;
 }
@@ -483,8 +472,7 @@ export interface DeleteDocumentRequest {
   id: number;
 }
 
-export interface DeleteDocumentResponse {
-}
+export interface DeleteDocumentResponse {}
 
 export interface WatchDocumentRequest {
   id: number;
@@ -504,9 +492,7 @@ export interface DocumentEvent {
 }
 
 export interface WatchDocumentResponse {
-  event:
-    | DocumentEvent
-    | undefined;
+  event: DocumentEvent | undefined;
   /** The document's status after this event. */
   uploadStatus: UploadStatus;
 }
@@ -557,9 +543,7 @@ export interface RetrievedPassage {
   content: string;
   /** Fused score in [0, 1]; 1 for exact tag matches. */
   score: number;
-  citation:
-    | Citation
-    | undefined;
+  citation: Citation | undefined;
   /** The retrievers that found it. */
   matchedBy: MatchSource[];
   /** Cosine similarity from the vector search; 0 when not found by it. */
@@ -623,12 +607,12 @@ export interface ListQueriesResponse {
 function createBaseCollection(): Collection {
   return {
     id: 0,
-    name: "",
-    description: "",
+    name: '',
+    description: '',
     collectionType: 0,
-    chromaCollectionId: "",
+    chromaCollectionId: '',
     documentCount: 0,
-    embeddingModel: "",
+    embeddingModel: '',
     isActive: false,
     createdBy: 0,
     chunkSize: 0,
@@ -644,22 +628,22 @@ export const Collection: MessageFns<Collection> = {
     if (message.id !== 0) {
       writer.uint32(8).int32(message.id);
     }
-    if (message.name !== "") {
+    if (message.name !== '') {
       writer.uint32(18).string(message.name);
     }
-    if (message.description !== "") {
+    if (message.description !== '') {
       writer.uint32(26).string(message.description);
     }
     if (message.collectionType !== 0) {
       writer.uint32(32).int32(message.collectionType);
     }
-    if (message.chromaCollectionId !== "") {
+    if (message.chromaCollectionId !== '') {
       writer.uint32(42).string(message.chromaCollectionId);
     }
     if (message.documentCount !== 0) {
       writer.uint32(48).int32(message.documentCount);
     }
-    if (message.embeddingModel !== "") {
+    if (message.embeddingModel !== '') {
       writer.uint32(58).string(message.embeddingModel);
     }
     if (message.isActive !== false) {
@@ -690,7 +674,7 @@ export const Collection: MessageFns<Collection> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -826,63 +810,63 @@ export const Collection: MessageFns<Collection> = {
   fromJSON(object: any): Collection {
     return {
       id: isSet(object.id) ? globalThis.Number(object.id) : 0,
-      name: isSet(object.name) ? globalThis.String(object.name) : "",
-      description: isSet(object.description) ? globalThis.String(object.description) : "",
+      name: isSet(object.name) ? globalThis.String(object.name) : '',
+      description: isSet(object.description) ? globalThis.String(object.description) : '',
       collectionType: isSet(object.collectionType)
         ? collectionTypeFromJSON(object.collectionType)
         : isSet(object.collection_type)
-        ? collectionTypeFromJSON(object.collection_type)
-        : 0,
+          ? collectionTypeFromJSON(object.collection_type)
+          : 0,
       chromaCollectionId: isSet(object.chromaCollectionId)
         ? globalThis.String(object.chromaCollectionId)
         : isSet(object.chroma_collection_id)
-        ? globalThis.String(object.chroma_collection_id)
-        : "",
+          ? globalThis.String(object.chroma_collection_id)
+          : '',
       documentCount: isSet(object.documentCount)
         ? globalThis.Number(object.documentCount)
         : isSet(object.document_count)
-        ? globalThis.Number(object.document_count)
-        : 0,
+          ? globalThis.Number(object.document_count)
+          : 0,
       embeddingModel: isSet(object.embeddingModel)
         ? globalThis.String(object.embeddingModel)
         : isSet(object.embedding_model)
-        ? globalThis.String(object.embedding_model)
-        : "",
+          ? globalThis.String(object.embedding_model)
+          : '',
       isActive: isSet(object.isActive)
         ? globalThis.Boolean(object.isActive)
         : isSet(object.is_active)
-        ? globalThis.Boolean(object.is_active)
-        : false,
+          ? globalThis.Boolean(object.is_active)
+          : false,
       createdBy: isSet(object.createdBy)
         ? globalThis.Number(object.createdBy)
         : isSet(object.created_by)
-        ? globalThis.Number(object.created_by)
-        : 0,
+          ? globalThis.Number(object.created_by)
+          : 0,
       chunkSize: isSet(object.chunkSize)
         ? globalThis.Number(object.chunkSize)
         : isSet(object.chunk_size)
-        ? globalThis.Number(object.chunk_size)
-        : 0,
+          ? globalThis.Number(object.chunk_size)
+          : 0,
       chunkOverlap: isSet(object.chunkOverlap)
         ? globalThis.Number(object.chunkOverlap)
         : isSet(object.chunk_overlap)
-        ? globalThis.Number(object.chunk_overlap)
-        : 0,
+          ? globalThis.Number(object.chunk_overlap)
+          : 0,
       chunkCount: isSet(object.chunkCount)
         ? globalThis.Number(object.chunkCount)
         : isSet(object.chunk_count)
-        ? globalThis.Number(object.chunk_count)
-        : 0,
+          ? globalThis.Number(object.chunk_count)
+          : 0,
       createdAt: isSet(object.createdAt)
         ? fromJsonTimestamp(object.createdAt)
         : isSet(object.created_at)
-        ? fromJsonTimestamp(object.created_at)
-        : undefined,
+          ? fromJsonTimestamp(object.created_at)
+          : undefined,
       updatedAt: isSet(object.updatedAt)
         ? fromJsonTimestamp(object.updatedAt)
         : isSet(object.updated_at)
-        ? fromJsonTimestamp(object.updated_at)
-        : undefined,
+          ? fromJsonTimestamp(object.updated_at)
+          : undefined,
     };
   },
 
@@ -891,22 +875,22 @@ export const Collection: MessageFns<Collection> = {
     if (message.id !== 0) {
       obj.id = Math.round(message.id);
     }
-    if (message.name !== "") {
+    if (message.name !== '') {
       obj.name = message.name;
     }
-    if (message.description !== "") {
+    if (message.description !== '') {
       obj.description = message.description;
     }
     if (message.collectionType !== 0) {
       obj.collectionType = collectionTypeToJSON(message.collectionType);
     }
-    if (message.chromaCollectionId !== "") {
+    if (message.chromaCollectionId !== '') {
       obj.chromaCollectionId = message.chromaCollectionId;
     }
     if (message.documentCount !== 0) {
       obj.documentCount = Math.round(message.documentCount);
     }
-    if (message.embeddingModel !== "") {
+    if (message.embeddingModel !== '') {
       obj.embeddingModel = message.embeddingModel;
     }
     if (message.isActive !== false) {
@@ -939,12 +923,12 @@ export const Collection: MessageFns<Collection> = {
   fromPartial(object: DeepPartial<Collection>): Collection {
     const message = createBaseCollection();
     message.id = object.id ?? 0;
-    message.name = object.name ?? "";
-    message.description = object.description ?? "";
+    message.name = object.name ?? '';
+    message.description = object.description ?? '';
     message.collectionType = object.collectionType ?? 0;
-    message.chromaCollectionId = object.chromaCollectionId ?? "";
+    message.chromaCollectionId = object.chromaCollectionId ?? '';
     message.documentCount = object.documentCount ?? 0;
-    message.embeddingModel = object.embeddingModel ?? "";
+    message.embeddingModel = object.embeddingModel ?? '';
     message.isActive = object.isActive ?? false;
     message.createdBy = object.createdBy ?? 0;
     message.chunkSize = object.chunkSize ?? 0;
@@ -958,10 +942,10 @@ export const Collection: MessageFns<Collection> = {
 
 function createBaseCreateCollectionRequest(): CreateCollectionRequest {
   return {
-    name: "",
-    description: "",
+    name: '',
+    description: '',
     collectionType: 0,
-    embeddingModel: "",
+    embeddingModel: '',
     chunkSize: 0,
     chunkOverlap: undefined,
     public: false,
@@ -970,16 +954,16 @@ function createBaseCreateCollectionRequest(): CreateCollectionRequest {
 
 export const CreateCollectionRequest: MessageFns<CreateCollectionRequest> = {
   encode(message: CreateCollectionRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.name !== "") {
+    if (message.name !== '') {
       writer.uint32(10).string(message.name);
     }
-    if (message.description !== "") {
+    if (message.description !== '') {
       writer.uint32(18).string(message.description);
     }
     if (message.collectionType !== 0) {
       writer.uint32(24).int32(message.collectionType);
     }
-    if (message.embeddingModel !== "") {
+    if (message.embeddingModel !== '') {
       writer.uint32(34).string(message.embeddingModel);
     }
     if (message.chunkSize !== 0) {
@@ -998,7 +982,7 @@ export const CreateCollectionRequest: MessageFns<CreateCollectionRequest> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -1077,44 +1061,44 @@ export const CreateCollectionRequest: MessageFns<CreateCollectionRequest> = {
 
   fromJSON(object: any): CreateCollectionRequest {
     return {
-      name: isSet(object.name) ? globalThis.String(object.name) : "",
-      description: isSet(object.description) ? globalThis.String(object.description) : "",
+      name: isSet(object.name) ? globalThis.String(object.name) : '',
+      description: isSet(object.description) ? globalThis.String(object.description) : '',
       collectionType: isSet(object.collectionType)
         ? collectionTypeFromJSON(object.collectionType)
         : isSet(object.collection_type)
-        ? collectionTypeFromJSON(object.collection_type)
-        : 0,
+          ? collectionTypeFromJSON(object.collection_type)
+          : 0,
       embeddingModel: isSet(object.embeddingModel)
         ? globalThis.String(object.embeddingModel)
         : isSet(object.embedding_model)
-        ? globalThis.String(object.embedding_model)
-        : "",
+          ? globalThis.String(object.embedding_model)
+          : '',
       chunkSize: isSet(object.chunkSize)
         ? globalThis.Number(object.chunkSize)
         : isSet(object.chunk_size)
-        ? globalThis.Number(object.chunk_size)
-        : 0,
+          ? globalThis.Number(object.chunk_size)
+          : 0,
       chunkOverlap: isSet(object.chunkOverlap)
         ? globalThis.Number(object.chunkOverlap)
         : isSet(object.chunk_overlap)
-        ? globalThis.Number(object.chunk_overlap)
-        : undefined,
+          ? globalThis.Number(object.chunk_overlap)
+          : undefined,
       public: isSet(object.public) ? globalThis.Boolean(object.public) : false,
     };
   },
 
   toJSON(message: CreateCollectionRequest): unknown {
     const obj: any = {};
-    if (message.name !== "") {
+    if (message.name !== '') {
       obj.name = message.name;
     }
-    if (message.description !== "") {
+    if (message.description !== '') {
       obj.description = message.description;
     }
     if (message.collectionType !== 0) {
       obj.collectionType = collectionTypeToJSON(message.collectionType);
     }
-    if (message.embeddingModel !== "") {
+    if (message.embeddingModel !== '') {
       obj.embeddingModel = message.embeddingModel;
     }
     if (message.chunkSize !== 0) {
@@ -1134,10 +1118,10 @@ export const CreateCollectionRequest: MessageFns<CreateCollectionRequest> = {
   },
   fromPartial(object: DeepPartial<CreateCollectionRequest>): CreateCollectionRequest {
     const message = createBaseCreateCollectionRequest();
-    message.name = object.name ?? "";
-    message.description = object.description ?? "";
+    message.name = object.name ?? '';
+    message.description = object.description ?? '';
     message.collectionType = object.collectionType ?? 0;
-    message.embeddingModel = object.embeddingModel ?? "";
+    message.embeddingModel = object.embeddingModel ?? '';
     message.chunkSize = object.chunkSize ?? 0;
     message.chunkOverlap = object.chunkOverlap ?? undefined;
     message.public = object.public ?? false;
@@ -1161,7 +1145,7 @@ export const CreateCollectionResponse: MessageFns<CreateCollectionResponse> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -1207,9 +1191,10 @@ export const CreateCollectionResponse: MessageFns<CreateCollectionResponse> = {
   },
   fromPartial(object: DeepPartial<CreateCollectionResponse>): CreateCollectionResponse {
     const message = createBaseCreateCollectionResponse();
-    message.collection = (object.collection !== undefined && object.collection !== null)
-      ? Collection.fromPartial(object.collection)
-      : undefined;
+    message.collection =
+      object.collection !== undefined && object.collection !== null
+        ? Collection.fromPartial(object.collection)
+        : undefined;
     return message;
   },
 };
@@ -1233,7 +1218,7 @@ export const ListCollectionsRequest: MessageFns<ListCollectionsRequest> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -1276,8 +1261,8 @@ export const ListCollectionsRequest: MessageFns<ListCollectionsRequest> = {
       collectionType: isSet(object.collectionType)
         ? collectionTypeFromJSON(object.collectionType)
         : isSet(object.collection_type)
-        ? collectionTypeFromJSON(object.collection_type)
-        : 0,
+          ? collectionTypeFromJSON(object.collection_type)
+          : 0,
     };
   },
 
@@ -1297,9 +1282,8 @@ export const ListCollectionsRequest: MessageFns<ListCollectionsRequest> = {
   },
   fromPartial(object: DeepPartial<ListCollectionsRequest>): ListCollectionsRequest {
     const message = createBaseListCollectionsRequest();
-    message.page = (object.page !== undefined && object.page !== null)
-      ? PageRequest.fromPartial(object.page)
-      : undefined;
+    message.page =
+      object.page !== undefined && object.page !== null ? PageRequest.fromPartial(object.page) : undefined;
     message.collectionType = object.collectionType ?? 0;
     return message;
   },
@@ -1324,7 +1308,7 @@ export const ListCollectionsResponse: MessageFns<ListCollectionsResponse> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -1387,9 +1371,8 @@ export const ListCollectionsResponse: MessageFns<ListCollectionsResponse> = {
   fromPartial(object: DeepPartial<ListCollectionsResponse>): ListCollectionsResponse {
     const message = createBaseListCollectionsResponse();
     message.collections = object.collections?.map((e) => Collection.fromPartial(e)) || [];
-    message.page = (object.page !== undefined && object.page !== null)
-      ? PageResponse.fromPartial(object.page)
-      : undefined;
+    message.page =
+      object.page !== undefined && object.page !== null ? PageResponse.fromPartial(object.page) : undefined;
     return message;
   },
 };
@@ -1410,7 +1393,7 @@ export const GetCollectionRequest: MessageFns<GetCollectionRequest> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -1477,7 +1460,7 @@ export const GetCollectionResponse: MessageFns<GetCollectionResponse> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -1523,9 +1506,10 @@ export const GetCollectionResponse: MessageFns<GetCollectionResponse> = {
   },
   fromPartial(object: DeepPartial<GetCollectionResponse>): GetCollectionResponse {
     const message = createBaseGetCollectionResponse();
-    message.collection = (object.collection !== undefined && object.collection !== null)
-      ? Collection.fromPartial(object.collection)
-      : undefined;
+    message.collection =
+      object.collection !== undefined && object.collection !== null
+        ? Collection.fromPartial(object.collection)
+        : undefined;
     return message;
   },
 };
@@ -1576,7 +1560,7 @@ export const UpdateCollectionRequest: MessageFns<UpdateCollectionRequest> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -1669,28 +1653,28 @@ export const UpdateCollectionRequest: MessageFns<UpdateCollectionRequest> = {
       collectionType: isSet(object.collectionType)
         ? collectionTypeFromJSON(object.collectionType)
         : isSet(object.collection_type)
-        ? collectionTypeFromJSON(object.collection_type)
-        : undefined,
+          ? collectionTypeFromJSON(object.collection_type)
+          : undefined,
       embeddingModel: isSet(object.embeddingModel)
         ? globalThis.String(object.embeddingModel)
         : isSet(object.embedding_model)
-        ? globalThis.String(object.embedding_model)
-        : undefined,
+          ? globalThis.String(object.embedding_model)
+          : undefined,
       isActive: isSet(object.isActive)
         ? globalThis.Boolean(object.isActive)
         : isSet(object.is_active)
-        ? globalThis.Boolean(object.is_active)
-        : undefined,
+          ? globalThis.Boolean(object.is_active)
+          : undefined,
       chunkSize: isSet(object.chunkSize)
         ? globalThis.Number(object.chunkSize)
         : isSet(object.chunk_size)
-        ? globalThis.Number(object.chunk_size)
-        : undefined,
+          ? globalThis.Number(object.chunk_size)
+          : undefined,
       chunkOverlap: isSet(object.chunkOverlap)
         ? globalThis.Number(object.chunkOverlap)
         : isSet(object.chunk_overlap)
-        ? globalThis.Number(object.chunk_overlap)
-        : undefined,
+          ? globalThis.Number(object.chunk_overlap)
+          : undefined,
     };
   },
 
@@ -1756,7 +1740,7 @@ export const UpdateCollectionResponse: MessageFns<UpdateCollectionResponse> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -1802,9 +1786,10 @@ export const UpdateCollectionResponse: MessageFns<UpdateCollectionResponse> = {
   },
   fromPartial(object: DeepPartial<UpdateCollectionResponse>): UpdateCollectionResponse {
     const message = createBaseUpdateCollectionResponse();
-    message.collection = (object.collection !== undefined && object.collection !== null)
-      ? Collection.fromPartial(object.collection)
-      : undefined;
+    message.collection =
+      object.collection !== undefined && object.collection !== null
+        ? Collection.fromPartial(object.collection)
+        : undefined;
     return message;
   },
 };
@@ -1825,7 +1810,7 @@ export const DeleteCollectionRequest: MessageFns<DeleteCollectionRequest> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -1889,7 +1874,7 @@ export const DeleteCollectionResponse: MessageFns<DeleteCollectionResponse> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -1929,7 +1914,7 @@ export const DeleteCollectionResponse: MessageFns<DeleteCollectionResponse> = {
 };
 
 function createBaseReindexCollectionRequest(): ReindexCollectionRequest {
-  return { id: 0, embeddingModel: "" };
+  return { id: 0, embeddingModel: '' };
 }
 
 export const ReindexCollectionRequest: MessageFns<ReindexCollectionRequest> = {
@@ -1937,7 +1922,7 @@ export const ReindexCollectionRequest: MessageFns<ReindexCollectionRequest> = {
     if (message.id !== 0) {
       writer.uint32(8).int32(message.id);
     }
-    if (message.embeddingModel !== "") {
+    if (message.embeddingModel !== '') {
       writer.uint32(18).string(message.embeddingModel);
     }
     return writer;
@@ -1947,7 +1932,7 @@ export const ReindexCollectionRequest: MessageFns<ReindexCollectionRequest> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -1990,8 +1975,8 @@ export const ReindexCollectionRequest: MessageFns<ReindexCollectionRequest> = {
       embeddingModel: isSet(object.embeddingModel)
         ? globalThis.String(object.embeddingModel)
         : isSet(object.embedding_model)
-        ? globalThis.String(object.embedding_model)
-        : "",
+          ? globalThis.String(object.embedding_model)
+          : '',
     };
   },
 
@@ -2000,7 +1985,7 @@ export const ReindexCollectionRequest: MessageFns<ReindexCollectionRequest> = {
     if (message.id !== 0) {
       obj.id = Math.round(message.id);
     }
-    if (message.embeddingModel !== "") {
+    if (message.embeddingModel !== '') {
       obj.embeddingModel = message.embeddingModel;
     }
     return obj;
@@ -2012,7 +1997,7 @@ export const ReindexCollectionRequest: MessageFns<ReindexCollectionRequest> = {
   fromPartial(object: DeepPartial<ReindexCollectionRequest>): ReindexCollectionRequest {
     const message = createBaseReindexCollectionRequest();
     message.id = object.id ?? 0;
-    message.embeddingModel = object.embeddingModel ?? "";
+    message.embeddingModel = object.embeddingModel ?? '';
     return message;
   },
 };
@@ -2036,7 +2021,7 @@ export const ReindexCollectionResponse: MessageFns<ReindexCollectionResponse> = 
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -2079,8 +2064,8 @@ export const ReindexCollectionResponse: MessageFns<ReindexCollectionResponse> = 
       chunkCount: isSet(object.chunkCount)
         ? globalThis.Number(object.chunkCount)
         : isSet(object.chunk_count)
-        ? globalThis.Number(object.chunk_count)
-        : 0,
+          ? globalThis.Number(object.chunk_count)
+          : 0,
     };
   },
 
@@ -2100,9 +2085,10 @@ export const ReindexCollectionResponse: MessageFns<ReindexCollectionResponse> = 
   },
   fromPartial(object: DeepPartial<ReindexCollectionResponse>): ReindexCollectionResponse {
     const message = createBaseReindexCollectionResponse();
-    message.collection = (object.collection !== undefined && object.collection !== null)
-      ? Collection.fromPartial(object.collection)
-      : undefined;
+    message.collection =
+      object.collection !== undefined && object.collection !== null
+        ? Collection.fromPartial(object.collection)
+        : undefined;
     message.chunkCount = object.chunkCount ?? 0;
     return message;
   },
@@ -2112,13 +2098,13 @@ function createBaseDocument(): Document {
   return {
     id: 0,
     collectionId: 0,
-    filename: "",
-    fileSize: "0",
-    fileType: "",
+    filename: '',
+    fileSize: '0',
+    fileType: '',
     chunkCount: 0,
-    metaInfo: "",
+    metaInfo: '',
     uploadStatus: 0,
-    processingError: "",
+    processingError: '',
     uploadedBy: 0,
     createdAt: undefined,
     updatedAt: undefined,
@@ -2133,25 +2119,25 @@ export const Document: MessageFns<Document> = {
     if (message.collectionId !== 0) {
       writer.uint32(16).int32(message.collectionId);
     }
-    if (message.filename !== "") {
+    if (message.filename !== '') {
       writer.uint32(26).string(message.filename);
     }
-    if (message.fileSize !== "0") {
+    if (message.fileSize !== '0') {
       writer.uint32(32).int64(message.fileSize);
     }
-    if (message.fileType !== "") {
+    if (message.fileType !== '') {
       writer.uint32(42).string(message.fileType);
     }
     if (message.chunkCount !== 0) {
       writer.uint32(48).int32(message.chunkCount);
     }
-    if (message.metaInfo !== "") {
+    if (message.metaInfo !== '') {
       writer.uint32(58).string(message.metaInfo);
     }
     if (message.uploadStatus !== 0) {
       writer.uint32(64).int32(message.uploadStatus);
     }
-    if (message.processingError !== "") {
+    if (message.processingError !== '') {
       writer.uint32(74).string(message.processingError);
     }
     if (message.uploadedBy !== 0) {
@@ -2170,7 +2156,7 @@ export const Document: MessageFns<Document> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -2293,54 +2279,54 @@ export const Document: MessageFns<Document> = {
       collectionId: isSet(object.collectionId)
         ? globalThis.Number(object.collectionId)
         : isSet(object.collection_id)
-        ? globalThis.Number(object.collection_id)
-        : 0,
-      filename: isSet(object.filename) ? globalThis.String(object.filename) : "",
+          ? globalThis.Number(object.collection_id)
+          : 0,
+      filename: isSet(object.filename) ? globalThis.String(object.filename) : '',
       fileSize: isSet(object.fileSize)
         ? globalThis.String(object.fileSize)
         : isSet(object.file_size)
-        ? globalThis.String(object.file_size)
-        : "0",
+          ? globalThis.String(object.file_size)
+          : '0',
       fileType: isSet(object.fileType)
         ? globalThis.String(object.fileType)
         : isSet(object.file_type)
-        ? globalThis.String(object.file_type)
-        : "",
+          ? globalThis.String(object.file_type)
+          : '',
       chunkCount: isSet(object.chunkCount)
         ? globalThis.Number(object.chunkCount)
         : isSet(object.chunk_count)
-        ? globalThis.Number(object.chunk_count)
-        : 0,
+          ? globalThis.Number(object.chunk_count)
+          : 0,
       metaInfo: isSet(object.metaInfo)
         ? globalThis.String(object.metaInfo)
         : isSet(object.meta_info)
-        ? globalThis.String(object.meta_info)
-        : "",
+          ? globalThis.String(object.meta_info)
+          : '',
       uploadStatus: isSet(object.uploadStatus)
         ? uploadStatusFromJSON(object.uploadStatus)
         : isSet(object.upload_status)
-        ? uploadStatusFromJSON(object.upload_status)
-        : 0,
+          ? uploadStatusFromJSON(object.upload_status)
+          : 0,
       processingError: isSet(object.processingError)
         ? globalThis.String(object.processingError)
         : isSet(object.processing_error)
-        ? globalThis.String(object.processing_error)
-        : "",
+          ? globalThis.String(object.processing_error)
+          : '',
       uploadedBy: isSet(object.uploadedBy)
         ? globalThis.Number(object.uploadedBy)
         : isSet(object.uploaded_by)
-        ? globalThis.Number(object.uploaded_by)
-        : 0,
+          ? globalThis.Number(object.uploaded_by)
+          : 0,
       createdAt: isSet(object.createdAt)
         ? fromJsonTimestamp(object.createdAt)
         : isSet(object.created_at)
-        ? fromJsonTimestamp(object.created_at)
-        : undefined,
+          ? fromJsonTimestamp(object.created_at)
+          : undefined,
       updatedAt: isSet(object.updatedAt)
         ? fromJsonTimestamp(object.updatedAt)
         : isSet(object.updated_at)
-        ? fromJsonTimestamp(object.updated_at)
-        : undefined,
+          ? fromJsonTimestamp(object.updated_at)
+          : undefined,
     };
   },
 
@@ -2352,25 +2338,25 @@ export const Document: MessageFns<Document> = {
     if (message.collectionId !== 0) {
       obj.collectionId = Math.round(message.collectionId);
     }
-    if (message.filename !== "") {
+    if (message.filename !== '') {
       obj.filename = message.filename;
     }
-    if (message.fileSize !== "0") {
+    if (message.fileSize !== '0') {
       obj.fileSize = message.fileSize;
     }
-    if (message.fileType !== "") {
+    if (message.fileType !== '') {
       obj.fileType = message.fileType;
     }
     if (message.chunkCount !== 0) {
       obj.chunkCount = Math.round(message.chunkCount);
     }
-    if (message.metaInfo !== "") {
+    if (message.metaInfo !== '') {
       obj.metaInfo = message.metaInfo;
     }
     if (message.uploadStatus !== 0) {
       obj.uploadStatus = uploadStatusToJSON(message.uploadStatus);
     }
-    if (message.processingError !== "") {
+    if (message.processingError !== '') {
       obj.processingError = message.processingError;
     }
     if (message.uploadedBy !== 0) {
@@ -2392,13 +2378,13 @@ export const Document: MessageFns<Document> = {
     const message = createBaseDocument();
     message.id = object.id ?? 0;
     message.collectionId = object.collectionId ?? 0;
-    message.filename = object.filename ?? "";
-    message.fileSize = object.fileSize ?? "0";
-    message.fileType = object.fileType ?? "";
+    message.filename = object.filename ?? '';
+    message.fileSize = object.fileSize ?? '0';
+    message.fileType = object.fileType ?? '';
     message.chunkCount = object.chunkCount ?? 0;
-    message.metaInfo = object.metaInfo ?? "";
+    message.metaInfo = object.metaInfo ?? '';
     message.uploadStatus = object.uploadStatus ?? 0;
-    message.processingError = object.processingError ?? "";
+    message.processingError = object.processingError ?? '';
     message.uploadedBy = object.uploadedBy ?? 0;
     message.createdAt = object.createdAt ?? undefined;
     message.updatedAt = object.updatedAt ?? undefined;
@@ -2407,7 +2393,7 @@ export const Document: MessageFns<Document> = {
 };
 
 function createBaseDocumentUploadHeader(): DocumentUploadHeader {
-  return { collectionId: 0, filename: "", overwrite: false };
+  return { collectionId: 0, filename: '', overwrite: false };
 }
 
 export const DocumentUploadHeader: MessageFns<DocumentUploadHeader> = {
@@ -2415,7 +2401,7 @@ export const DocumentUploadHeader: MessageFns<DocumentUploadHeader> = {
     if (message.collectionId !== 0) {
       writer.uint32(8).int32(message.collectionId);
     }
-    if (message.filename !== "") {
+    if (message.filename !== '') {
       writer.uint32(18).string(message.filename);
     }
     if (message.overwrite !== false) {
@@ -2428,7 +2414,7 @@ export const DocumentUploadHeader: MessageFns<DocumentUploadHeader> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -2478,9 +2464,9 @@ export const DocumentUploadHeader: MessageFns<DocumentUploadHeader> = {
       collectionId: isSet(object.collectionId)
         ? globalThis.Number(object.collectionId)
         : isSet(object.collection_id)
-        ? globalThis.Number(object.collection_id)
-        : 0,
-      filename: isSet(object.filename) ? globalThis.String(object.filename) : "",
+          ? globalThis.Number(object.collection_id)
+          : 0,
+      filename: isSet(object.filename) ? globalThis.String(object.filename) : '',
       overwrite: isSet(object.overwrite) ? globalThis.Boolean(object.overwrite) : false,
     };
   },
@@ -2490,7 +2476,7 @@ export const DocumentUploadHeader: MessageFns<DocumentUploadHeader> = {
     if (message.collectionId !== 0) {
       obj.collectionId = Math.round(message.collectionId);
     }
-    if (message.filename !== "") {
+    if (message.filename !== '') {
       obj.filename = message.filename;
     }
     if (message.overwrite !== false) {
@@ -2505,7 +2491,7 @@ export const DocumentUploadHeader: MessageFns<DocumentUploadHeader> = {
   fromPartial(object: DeepPartial<DocumentUploadHeader>): DocumentUploadHeader {
     const message = createBaseDocumentUploadHeader();
     message.collectionId = object.collectionId ?? 0;
-    message.filename = object.filename ?? "";
+    message.filename = object.filename ?? '';
     message.overwrite = object.overwrite ?? false;
     return message;
   },
@@ -2530,7 +2516,7 @@ export const UploadDocumentRequest: MessageFns<UploadDocumentRequest> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -2590,9 +2576,10 @@ export const UploadDocumentRequest: MessageFns<UploadDocumentRequest> = {
   },
   fromPartial(object: DeepPartial<UploadDocumentRequest>): UploadDocumentRequest {
     const message = createBaseUploadDocumentRequest();
-    message.header = (object.header !== undefined && object.header !== null)
-      ? DocumentUploadHeader.fromPartial(object.header)
-      : undefined;
+    message.header =
+      object.header !== undefined && object.header !== null
+        ? DocumentUploadHeader.fromPartial(object.header)
+        : undefined;
     message.chunk = object.chunk ?? undefined;
     return message;
   },
@@ -2614,7 +2601,7 @@ export const UploadDocumentResponse: MessageFns<UploadDocumentResponse> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -2660,9 +2647,10 @@ export const UploadDocumentResponse: MessageFns<UploadDocumentResponse> = {
   },
   fromPartial(object: DeepPartial<UploadDocumentResponse>): UploadDocumentResponse {
     const message = createBaseUploadDocumentResponse();
-    message.document = (object.document !== undefined && object.document !== null)
-      ? Document.fromPartial(object.document)
-      : undefined;
+    message.document =
+      object.document !== undefined && object.document !== null
+        ? Document.fromPartial(object.document)
+        : undefined;
     return message;
   },
 };
@@ -2689,7 +2677,7 @@ export const ListDocumentsRequest: MessageFns<ListDocumentsRequest> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -2739,14 +2727,14 @@ export const ListDocumentsRequest: MessageFns<ListDocumentsRequest> = {
       collectionId: isSet(object.collectionId)
         ? globalThis.Number(object.collectionId)
         : isSet(object.collection_id)
-        ? globalThis.Number(object.collection_id)
-        : 0,
+          ? globalThis.Number(object.collection_id)
+          : 0,
       page: isSet(object.page) ? PageRequest.fromJSON(object.page) : undefined,
       uploadStatus: isSet(object.uploadStatus)
         ? uploadStatusFromJSON(object.uploadStatus)
         : isSet(object.upload_status)
-        ? uploadStatusFromJSON(object.upload_status)
-        : 0,
+          ? uploadStatusFromJSON(object.upload_status)
+          : 0,
     };
   },
 
@@ -2770,9 +2758,8 @@ export const ListDocumentsRequest: MessageFns<ListDocumentsRequest> = {
   fromPartial(object: DeepPartial<ListDocumentsRequest>): ListDocumentsRequest {
     const message = createBaseListDocumentsRequest();
     message.collectionId = object.collectionId ?? 0;
-    message.page = (object.page !== undefined && object.page !== null)
-      ? PageRequest.fromPartial(object.page)
-      : undefined;
+    message.page =
+      object.page !== undefined && object.page !== null ? PageRequest.fromPartial(object.page) : undefined;
     message.uploadStatus = object.uploadStatus ?? 0;
     return message;
   },
@@ -2797,7 +2784,7 @@ export const ListDocumentsResponse: MessageFns<ListDocumentsResponse> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -2860,9 +2847,8 @@ export const ListDocumentsResponse: MessageFns<ListDocumentsResponse> = {
   fromPartial(object: DeepPartial<ListDocumentsResponse>): ListDocumentsResponse {
     const message = createBaseListDocumentsResponse();
     message.documents = object.documents?.map((e) => Document.fromPartial(e)) || [];
-    message.page = (object.page !== undefined && object.page !== null)
-      ? PageResponse.fromPartial(object.page)
-      : undefined;
+    message.page =
+      object.page !== undefined && object.page !== null ? PageResponse.fromPartial(object.page) : undefined;
     return message;
   },
 };
@@ -2883,7 +2869,7 @@ export const GetDocumentRequest: MessageFns<GetDocumentRequest> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -2950,7 +2936,7 @@ export const GetDocumentResponse: MessageFns<GetDocumentResponse> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -2996,9 +2982,10 @@ export const GetDocumentResponse: MessageFns<GetDocumentResponse> = {
   },
   fromPartial(object: DeepPartial<GetDocumentResponse>): GetDocumentResponse {
     const message = createBaseGetDocumentResponse();
-    message.document = (object.document !== undefined && object.document !== null)
-      ? Document.fromPartial(object.document)
-      : undefined;
+    message.document =
+      object.document !== undefined && object.document !== null
+        ? Document.fromPartial(object.document)
+        : undefined;
     return message;
   },
 };
@@ -3019,7 +3006,7 @@ export const DeleteDocumentRequest: MessageFns<DeleteDocumentRequest> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -3083,7 +3070,7 @@ export const DeleteDocumentResponse: MessageFns<DeleteDocumentResponse> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -3138,7 +3125,7 @@ export const WatchDocumentRequest: MessageFns<WatchDocumentRequest> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -3190,12 +3177,12 @@ export const WatchDocumentRequest: MessageFns<WatchDocumentRequest> = {
 };
 
 function createBaseDocumentEvent(): DocumentEvent {
-  return { id: "0", documentId: 0, stage: 0, message: "", done: 0, total: 0, createdAt: undefined };
+  return { id: '0', documentId: 0, stage: 0, message: '', done: 0, total: 0, createdAt: undefined };
 }
 
 export const DocumentEvent: MessageFns<DocumentEvent> = {
   encode(message: DocumentEvent, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.id !== "0") {
+    if (message.id !== '0') {
       writer.uint32(8).int64(message.id);
     }
     if (message.documentId !== 0) {
@@ -3204,7 +3191,7 @@ export const DocumentEvent: MessageFns<DocumentEvent> = {
     if (message.stage !== 0) {
       writer.uint32(24).int32(message.stage);
     }
-    if (message.message !== "") {
+    if (message.message !== '') {
       writer.uint32(34).string(message.message);
     }
     if (message.done !== 0) {
@@ -3223,7 +3210,7 @@ export const DocumentEvent: MessageFns<DocumentEvent> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -3302,27 +3289,27 @@ export const DocumentEvent: MessageFns<DocumentEvent> = {
 
   fromJSON(object: any): DocumentEvent {
     return {
-      id: isSet(object.id) ? globalThis.String(object.id) : "0",
+      id: isSet(object.id) ? globalThis.String(object.id) : '0',
       documentId: isSet(object.documentId)
         ? globalThis.Number(object.documentId)
         : isSet(object.document_id)
-        ? globalThis.Number(object.document_id)
-        : 0,
+          ? globalThis.Number(object.document_id)
+          : 0,
       stage: isSet(object.stage) ? ingestStageFromJSON(object.stage) : 0,
-      message: isSet(object.message) ? globalThis.String(object.message) : "",
+      message: isSet(object.message) ? globalThis.String(object.message) : '',
       done: isSet(object.done) ? globalThis.Number(object.done) : 0,
       total: isSet(object.total) ? globalThis.Number(object.total) : 0,
       createdAt: isSet(object.createdAt)
         ? fromJsonTimestamp(object.createdAt)
         : isSet(object.created_at)
-        ? fromJsonTimestamp(object.created_at)
-        : undefined,
+          ? fromJsonTimestamp(object.created_at)
+          : undefined,
     };
   },
 
   toJSON(message: DocumentEvent): unknown {
     const obj: any = {};
-    if (message.id !== "0") {
+    if (message.id !== '0') {
       obj.id = message.id;
     }
     if (message.documentId !== 0) {
@@ -3331,7 +3318,7 @@ export const DocumentEvent: MessageFns<DocumentEvent> = {
     if (message.stage !== 0) {
       obj.stage = ingestStageToJSON(message.stage);
     }
-    if (message.message !== "") {
+    if (message.message !== '') {
       obj.message = message.message;
     }
     if (message.done !== 0) {
@@ -3351,10 +3338,10 @@ export const DocumentEvent: MessageFns<DocumentEvent> = {
   },
   fromPartial(object: DeepPartial<DocumentEvent>): DocumentEvent {
     const message = createBaseDocumentEvent();
-    message.id = object.id ?? "0";
+    message.id = object.id ?? '0';
     message.documentId = object.documentId ?? 0;
     message.stage = object.stage ?? 0;
-    message.message = object.message ?? "";
+    message.message = object.message ?? '';
     message.done = object.done ?? 0;
     message.total = object.total ?? 0;
     message.createdAt = object.createdAt ?? undefined;
@@ -3381,7 +3368,7 @@ export const WatchDocumentResponse: MessageFns<WatchDocumentResponse> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -3424,8 +3411,8 @@ export const WatchDocumentResponse: MessageFns<WatchDocumentResponse> = {
       uploadStatus: isSet(object.uploadStatus)
         ? uploadStatusFromJSON(object.uploadStatus)
         : isSet(object.upload_status)
-        ? uploadStatusFromJSON(object.upload_status)
-        : 0,
+          ? uploadStatusFromJSON(object.upload_status)
+          : 0,
     };
   },
 
@@ -3445,9 +3432,10 @@ export const WatchDocumentResponse: MessageFns<WatchDocumentResponse> = {
   },
   fromPartial(object: DeepPartial<WatchDocumentResponse>): WatchDocumentResponse {
     const message = createBaseWatchDocumentResponse();
-    message.event = (object.event !== undefined && object.event !== null)
-      ? DocumentEvent.fromPartial(object.event)
-      : undefined;
+    message.event =
+      object.event !== undefined && object.event !== null
+        ? DocumentEvent.fromPartial(object.event)
+        : undefined;
     message.uploadStatus = object.uploadStatus ?? 0;
     return message;
   },
@@ -3481,7 +3469,7 @@ export const RetrievalOptions: MessageFns<RetrievalOptions> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -3550,32 +3538,32 @@ export const RetrievalOptions: MessageFns<RetrievalOptions> = {
       topK: isSet(object.topK)
         ? globalThis.Number(object.topK)
         : isSet(object.top_k)
-        ? globalThis.Number(object.top_k)
-        : 0,
+          ? globalThis.Number(object.top_k)
+          : 0,
       scoreThreshold: isSet(object.scoreThreshold)
         ? globalThis.Number(object.scoreThreshold)
         : isSet(object.score_threshold)
-        ? globalThis.Number(object.score_threshold)
-        : 0,
+          ? globalThis.Number(object.score_threshold)
+          : 0,
       vectorWeight: isSet(object.vectorWeight)
         ? globalThis.Number(object.vectorWeight)
         : isSet(object.vector_weight)
-        ? globalThis.Number(object.vector_weight)
-        : undefined,
+          ? globalThis.Number(object.vector_weight)
+          : undefined,
       fusion: isSet(object.fusion) ? fusionMethodFromJSON(object.fusion) : 0,
       filters: isObject(object.filters)
         ? (globalThis.Object.entries(object.filters) as [string, any][]).reduce(
-          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
-            globalThis.Object.defineProperty(acc, key, {
-              value: globalThis.String(value),
-              enumerable: true,
-              configurable: true,
-              writable: true,
-            });
-            return acc;
-          },
-          {},
-        )
+            (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+              globalThis.Object.defineProperty(acc, key, {
+                value: globalThis.String(value),
+                enumerable: true,
+                configurable: true,
+                writable: true,
+              });
+              return acc;
+            },
+            {},
+          )
         : {},
     };
   },
@@ -3629,15 +3617,15 @@ export const RetrievalOptions: MessageFns<RetrievalOptions> = {
 };
 
 function createBaseRetrievalOptions_FiltersEntry(): RetrievalOptions_FiltersEntry {
-  return { key: "", value: "" };
+  return { key: '', value: '' };
 }
 
 export const RetrievalOptions_FiltersEntry: MessageFns<RetrievalOptions_FiltersEntry> = {
   encode(message: RetrievalOptions_FiltersEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.key !== "") {
+    if (message.key !== '') {
       writer.uint32(10).string(message.key);
     }
-    if (message.value !== "") {
+    if (message.value !== '') {
       writer.uint32(18).string(message.value);
     }
     return writer;
@@ -3647,7 +3635,7 @@ export const RetrievalOptions_FiltersEntry: MessageFns<RetrievalOptions_FiltersE
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -3686,17 +3674,17 @@ export const RetrievalOptions_FiltersEntry: MessageFns<RetrievalOptions_FiltersE
 
   fromJSON(object: any): RetrievalOptions_FiltersEntry {
     return {
-      key: isSet(object.key) ? globalThis.String(object.key) : "",
-      value: isSet(object.value) ? globalThis.String(object.value) : "",
+      key: isSet(object.key) ? globalThis.String(object.key) : '',
+      value: isSet(object.value) ? globalThis.String(object.value) : '',
     };
   },
 
   toJSON(message: RetrievalOptions_FiltersEntry): unknown {
     const obj: any = {};
-    if (message.key !== "") {
+    if (message.key !== '') {
       obj.key = message.key;
     }
-    if (message.value !== "") {
+    if (message.value !== '') {
       obj.value = message.value;
     }
     return obj;
@@ -3707,8 +3695,8 @@ export const RetrievalOptions_FiltersEntry: MessageFns<RetrievalOptions_FiltersE
   },
   fromPartial(object: DeepPartial<RetrievalOptions_FiltersEntry>): RetrievalOptions_FiltersEntry {
     const message = createBaseRetrievalOptions_FiltersEntry();
-    message.key = object.key ?? "";
-    message.value = object.value ?? "";
+    message.key = object.key ?? '';
+    message.value = object.value ?? '';
     return message;
   },
 };
@@ -3717,13 +3705,13 @@ function createBaseCitation(): Citation {
   return {
     collectionId: 0,
     documentId: 0,
-    filename: "",
-    chunkId: "",
+    filename: '',
+    chunkId: '',
     ordinal: 0,
     row: 0,
-    sheet: "",
+    sheet: '',
     page: 0,
-    heading: "",
+    heading: '',
   };
 }
 
@@ -3735,10 +3723,10 @@ export const Citation: MessageFns<Citation> = {
     if (message.documentId !== 0) {
       writer.uint32(16).int32(message.documentId);
     }
-    if (message.filename !== "") {
+    if (message.filename !== '') {
       writer.uint32(26).string(message.filename);
     }
-    if (message.chunkId !== "") {
+    if (message.chunkId !== '') {
       writer.uint32(34).string(message.chunkId);
     }
     if (message.ordinal !== 0) {
@@ -3747,13 +3735,13 @@ export const Citation: MessageFns<Citation> = {
     if (message.row !== 0) {
       writer.uint32(48).int32(message.row);
     }
-    if (message.sheet !== "") {
+    if (message.sheet !== '') {
       writer.uint32(58).string(message.sheet);
     }
     if (message.page !== 0) {
       writer.uint32(64).int32(message.page);
     }
-    if (message.heading !== "") {
+    if (message.heading !== '') {
       writer.uint32(74).string(message.heading);
     }
     return writer;
@@ -3763,7 +3751,7 @@ export const Citation: MessageFns<Citation> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -3861,24 +3849,24 @@ export const Citation: MessageFns<Citation> = {
       collectionId: isSet(object.collectionId)
         ? globalThis.Number(object.collectionId)
         : isSet(object.collection_id)
-        ? globalThis.Number(object.collection_id)
-        : 0,
+          ? globalThis.Number(object.collection_id)
+          : 0,
       documentId: isSet(object.documentId)
         ? globalThis.Number(object.documentId)
         : isSet(object.document_id)
-        ? globalThis.Number(object.document_id)
-        : 0,
-      filename: isSet(object.filename) ? globalThis.String(object.filename) : "",
+          ? globalThis.Number(object.document_id)
+          : 0,
+      filename: isSet(object.filename) ? globalThis.String(object.filename) : '',
       chunkId: isSet(object.chunkId)
         ? globalThis.String(object.chunkId)
         : isSet(object.chunk_id)
-        ? globalThis.String(object.chunk_id)
-        : "",
+          ? globalThis.String(object.chunk_id)
+          : '',
       ordinal: isSet(object.ordinal) ? globalThis.Number(object.ordinal) : 0,
       row: isSet(object.row) ? globalThis.Number(object.row) : 0,
-      sheet: isSet(object.sheet) ? globalThis.String(object.sheet) : "",
+      sheet: isSet(object.sheet) ? globalThis.String(object.sheet) : '',
       page: isSet(object.page) ? globalThis.Number(object.page) : 0,
-      heading: isSet(object.heading) ? globalThis.String(object.heading) : "",
+      heading: isSet(object.heading) ? globalThis.String(object.heading) : '',
     };
   },
 
@@ -3890,10 +3878,10 @@ export const Citation: MessageFns<Citation> = {
     if (message.documentId !== 0) {
       obj.documentId = Math.round(message.documentId);
     }
-    if (message.filename !== "") {
+    if (message.filename !== '') {
       obj.filename = message.filename;
     }
-    if (message.chunkId !== "") {
+    if (message.chunkId !== '') {
       obj.chunkId = message.chunkId;
     }
     if (message.ordinal !== 0) {
@@ -3902,13 +3890,13 @@ export const Citation: MessageFns<Citation> = {
     if (message.row !== 0) {
       obj.row = Math.round(message.row);
     }
-    if (message.sheet !== "") {
+    if (message.sheet !== '') {
       obj.sheet = message.sheet;
     }
     if (message.page !== 0) {
       obj.page = Math.round(message.page);
     }
-    if (message.heading !== "") {
+    if (message.heading !== '') {
       obj.heading = message.heading;
     }
     return obj;
@@ -3921,24 +3909,32 @@ export const Citation: MessageFns<Citation> = {
     const message = createBaseCitation();
     message.collectionId = object.collectionId ?? 0;
     message.documentId = object.documentId ?? 0;
-    message.filename = object.filename ?? "";
-    message.chunkId = object.chunkId ?? "";
+    message.filename = object.filename ?? '';
+    message.chunkId = object.chunkId ?? '';
     message.ordinal = object.ordinal ?? 0;
     message.row = object.row ?? 0;
-    message.sheet = object.sheet ?? "";
+    message.sheet = object.sheet ?? '';
     message.page = object.page ?? 0;
-    message.heading = object.heading ?? "";
+    message.heading = object.heading ?? '';
     return message;
   },
 };
 
 function createBaseRetrievedPassage(): RetrievedPassage {
-  return { content: "", score: 0, citation: undefined, matchedBy: [], vectorScore: 0, keywordScore: 0, primaryTag: "" };
+  return {
+    content: '',
+    score: 0,
+    citation: undefined,
+    matchedBy: [],
+    vectorScore: 0,
+    keywordScore: 0,
+    primaryTag: '',
+  };
 }
 
 export const RetrievedPassage: MessageFns<RetrievedPassage> = {
   encode(message: RetrievedPassage, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.content !== "") {
+    if (message.content !== '') {
       writer.uint32(10).string(message.content);
     }
     if (message.score !== 0) {
@@ -3960,7 +3956,7 @@ export const RetrievedPassage: MessageFns<RetrievedPassage> = {
     if (message.keywordScore !== 0) {
       writer.uint32(49).double(message.keywordScore);
     }
-    if (message.primaryTag !== "") {
+    if (message.primaryTag !== '') {
       writer.uint32(58).string(message.primaryTag);
     }
     return writer;
@@ -3970,7 +3966,7 @@ export const RetrievedPassage: MessageFns<RetrievedPassage> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -4059,35 +4055,35 @@ export const RetrievedPassage: MessageFns<RetrievedPassage> = {
 
   fromJSON(object: any): RetrievedPassage {
     return {
-      content: isSet(object.content) ? globalThis.String(object.content) : "",
+      content: isSet(object.content) ? globalThis.String(object.content) : '',
       score: isSet(object.score) ? globalThis.Number(object.score) : 0,
       citation: isSet(object.citation) ? Citation.fromJSON(object.citation) : undefined,
       matchedBy: globalThis.Array.isArray(object?.matchedBy)
         ? object.matchedBy.map((e: any) => matchSourceFromJSON(e))
         : globalThis.Array.isArray(object?.matched_by)
-        ? object.matched_by.map((e: any) => matchSourceFromJSON(e))
-        : [],
+          ? object.matched_by.map((e: any) => matchSourceFromJSON(e))
+          : [],
       vectorScore: isSet(object.vectorScore)
         ? globalThis.Number(object.vectorScore)
         : isSet(object.vector_score)
-        ? globalThis.Number(object.vector_score)
-        : 0,
+          ? globalThis.Number(object.vector_score)
+          : 0,
       keywordScore: isSet(object.keywordScore)
         ? globalThis.Number(object.keywordScore)
         : isSet(object.keyword_score)
-        ? globalThis.Number(object.keyword_score)
-        : 0,
+          ? globalThis.Number(object.keyword_score)
+          : 0,
       primaryTag: isSet(object.primaryTag)
         ? globalThis.String(object.primaryTag)
         : isSet(object.primary_tag)
-        ? globalThis.String(object.primary_tag)
-        : "",
+          ? globalThis.String(object.primary_tag)
+          : '',
     };
   },
 
   toJSON(message: RetrievedPassage): unknown {
     const obj: any = {};
-    if (message.content !== "") {
+    if (message.content !== '') {
       obj.content = message.content;
     }
     if (message.score !== 0) {
@@ -4105,7 +4101,7 @@ export const RetrievedPassage: MessageFns<RetrievedPassage> = {
     if (message.keywordScore !== 0) {
       obj.keywordScore = floatToJson(message.keywordScore);
     }
-    if (message.primaryTag !== "") {
+    if (message.primaryTag !== '') {
       obj.primaryTag = message.primaryTag;
     }
     return obj;
@@ -4116,21 +4112,22 @@ export const RetrievedPassage: MessageFns<RetrievedPassage> = {
   },
   fromPartial(object: DeepPartial<RetrievedPassage>): RetrievedPassage {
     const message = createBaseRetrievedPassage();
-    message.content = object.content ?? "";
+    message.content = object.content ?? '';
     message.score = object.score ?? 0;
-    message.citation = (object.citation !== undefined && object.citation !== null)
-      ? Citation.fromPartial(object.citation)
-      : undefined;
+    message.citation =
+      object.citation !== undefined && object.citation !== null
+        ? Citation.fromPartial(object.citation)
+        : undefined;
     message.matchedBy = object.matchedBy?.map((e) => e) || [];
     message.vectorScore = object.vectorScore ?? 0;
     message.keywordScore = object.keywordScore ?? 0;
-    message.primaryTag = object.primaryTag ?? "";
+    message.primaryTag = object.primaryTag ?? '';
     return message;
   },
 };
 
 function createBaseRetrieveRequest(): RetrieveRequest {
-  return { collectionIds: [], query: "", options: undefined };
+  return { collectionIds: [], query: '', options: undefined };
 }
 
 export const RetrieveRequest: MessageFns<RetrieveRequest> = {
@@ -4142,7 +4139,7 @@ export const RetrieveRequest: MessageFns<RetrieveRequest> = {
       }
       writer.join();
     }
-    if (message.query !== "") {
+    if (message.query !== '') {
       writer.uint32(18).string(message.query);
     }
     if (message.options !== undefined) {
@@ -4155,7 +4152,7 @@ export const RetrieveRequest: MessageFns<RetrieveRequest> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -4215,9 +4212,9 @@ export const RetrieveRequest: MessageFns<RetrieveRequest> = {
       collectionIds: globalThis.Array.isArray(object?.collectionIds)
         ? object.collectionIds.map((e: any) => globalThis.Number(e))
         : globalThis.Array.isArray(object?.collection_ids)
-        ? object.collection_ids.map((e: any) => globalThis.Number(e))
-        : [],
-      query: isSet(object.query) ? globalThis.String(object.query) : "",
+          ? object.collection_ids.map((e: any) => globalThis.Number(e))
+          : [],
+      query: isSet(object.query) ? globalThis.String(object.query) : '',
       options: isSet(object.options) ? RetrievalOptions.fromJSON(object.options) : undefined,
     };
   },
@@ -4227,7 +4224,7 @@ export const RetrieveRequest: MessageFns<RetrieveRequest> = {
     if (message.collectionIds?.length) {
       obj.collectionIds = message.collectionIds.map((e) => Math.round(e));
     }
-    if (message.query !== "") {
+    if (message.query !== '') {
       obj.query = message.query;
     }
     if (message.options !== undefined) {
@@ -4242,10 +4239,11 @@ export const RetrieveRequest: MessageFns<RetrieveRequest> = {
   fromPartial(object: DeepPartial<RetrieveRequest>): RetrieveRequest {
     const message = createBaseRetrieveRequest();
     message.collectionIds = object.collectionIds?.map((e) => e) || [];
-    message.query = object.query ?? "";
-    message.options = (object.options !== undefined && object.options !== null)
-      ? RetrievalOptions.fromPartial(object.options)
-      : undefined;
+    message.query = object.query ?? '';
+    message.options =
+      object.options !== undefined && object.options !== null
+        ? RetrievalOptions.fromPartial(object.options)
+        : undefined;
     return message;
   },
 };
@@ -4269,7 +4267,7 @@ export const RetrieveResponse: MessageFns<RetrieveResponse> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -4314,8 +4312,8 @@ export const RetrieveResponse: MessageFns<RetrieveResponse> = {
       queryTimeMs: isSet(object.queryTimeMs)
         ? globalThis.Number(object.queryTimeMs)
         : isSet(object.query_time_ms)
-        ? globalThis.Number(object.query_time_ms)
-        : 0,
+          ? globalThis.Number(object.query_time_ms)
+          : 0,
     };
   },
 
@@ -4342,7 +4340,7 @@ export const RetrieveResponse: MessageFns<RetrieveResponse> = {
 };
 
 function createBaseQueryRequest(): QueryRequest {
-  return { collectionId: 0, query: "", options: undefined };
+  return { collectionId: 0, query: '', options: undefined };
 }
 
 export const QueryRequest: MessageFns<QueryRequest> = {
@@ -4350,7 +4348,7 @@ export const QueryRequest: MessageFns<QueryRequest> = {
     if (message.collectionId !== 0) {
       writer.uint32(8).int32(message.collectionId);
     }
-    if (message.query !== "") {
+    if (message.query !== '') {
       writer.uint32(18).string(message.query);
     }
     if (message.options !== undefined) {
@@ -4363,7 +4361,7 @@ export const QueryRequest: MessageFns<QueryRequest> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -4413,9 +4411,9 @@ export const QueryRequest: MessageFns<QueryRequest> = {
       collectionId: isSet(object.collectionId)
         ? globalThis.Number(object.collectionId)
         : isSet(object.collection_id)
-        ? globalThis.Number(object.collection_id)
-        : 0,
-      query: isSet(object.query) ? globalThis.String(object.query) : "",
+          ? globalThis.Number(object.collection_id)
+          : 0,
+      query: isSet(object.query) ? globalThis.String(object.query) : '',
       options: isSet(object.options) ? RetrievalOptions.fromJSON(object.options) : undefined,
     };
   },
@@ -4425,7 +4423,7 @@ export const QueryRequest: MessageFns<QueryRequest> = {
     if (message.collectionId !== 0) {
       obj.collectionId = Math.round(message.collectionId);
     }
-    if (message.query !== "") {
+    if (message.query !== '') {
       obj.query = message.query;
     }
     if (message.options !== undefined) {
@@ -4440,10 +4438,11 @@ export const QueryRequest: MessageFns<QueryRequest> = {
   fromPartial(object: DeepPartial<QueryRequest>): QueryRequest {
     const message = createBaseQueryRequest();
     message.collectionId = object.collectionId ?? 0;
-    message.query = object.query ?? "";
-    message.options = (object.options !== undefined && object.options !== null)
-      ? RetrievalOptions.fromPartial(object.options)
-      : undefined;
+    message.query = object.query ?? '';
+    message.options =
+      object.options !== undefined && object.options !== null
+        ? RetrievalOptions.fromPartial(object.options)
+        : undefined;
     return message;
   },
 };
@@ -4470,7 +4469,7 @@ export const QueryResponse: MessageFns<QueryResponse> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -4520,16 +4519,16 @@ export const QueryResponse: MessageFns<QueryResponse> = {
       queryId: isSet(object.queryId)
         ? globalThis.Number(object.queryId)
         : isSet(object.query_id)
-        ? globalThis.Number(object.query_id)
-        : 0,
+          ? globalThis.Number(object.query_id)
+          : 0,
       passages: globalThis.Array.isArray(object?.passages)
         ? object.passages.map((e: any) => RetrievedPassage.fromJSON(e))
         : [],
       queryTimeMs: isSet(object.queryTimeMs)
         ? globalThis.Number(object.queryTimeMs)
         : isSet(object.query_time_ms)
-        ? globalThis.Number(object.query_time_ms)
-        : 0,
+          ? globalThis.Number(object.query_time_ms)
+          : 0,
     };
   },
 
@@ -4563,9 +4562,9 @@ function createBaseRagQuery(): RagQuery {
   return {
     id: 0,
     collectionId: 0,
-    queryText: "",
+    queryText: '',
     resultCount: 0,
-    responseText: "",
+    responseText: '',
     userId: 0,
     queryTimeMs: 0,
     createdAt: undefined,
@@ -4580,13 +4579,13 @@ export const RagQuery: MessageFns<RagQuery> = {
     if (message.collectionId !== 0) {
       writer.uint32(16).int32(message.collectionId);
     }
-    if (message.queryText !== "") {
+    if (message.queryText !== '') {
       writer.uint32(26).string(message.queryText);
     }
     if (message.resultCount !== 0) {
       writer.uint32(32).int32(message.resultCount);
     }
-    if (message.responseText !== "") {
+    if (message.responseText !== '') {
       writer.uint32(42).string(message.responseText);
     }
     if (message.userId !== 0) {
@@ -4605,7 +4604,7 @@ export const RagQuery: MessageFns<RagQuery> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -4696,38 +4695,38 @@ export const RagQuery: MessageFns<RagQuery> = {
       collectionId: isSet(object.collectionId)
         ? globalThis.Number(object.collectionId)
         : isSet(object.collection_id)
-        ? globalThis.Number(object.collection_id)
-        : 0,
+          ? globalThis.Number(object.collection_id)
+          : 0,
       queryText: isSet(object.queryText)
         ? globalThis.String(object.queryText)
         : isSet(object.query_text)
-        ? globalThis.String(object.query_text)
-        : "",
+          ? globalThis.String(object.query_text)
+          : '',
       resultCount: isSet(object.resultCount)
         ? globalThis.Number(object.resultCount)
         : isSet(object.result_count)
-        ? globalThis.Number(object.result_count)
-        : 0,
+          ? globalThis.Number(object.result_count)
+          : 0,
       responseText: isSet(object.responseText)
         ? globalThis.String(object.responseText)
         : isSet(object.response_text)
-        ? globalThis.String(object.response_text)
-        : "",
+          ? globalThis.String(object.response_text)
+          : '',
       userId: isSet(object.userId)
         ? globalThis.Number(object.userId)
         : isSet(object.user_id)
-        ? globalThis.Number(object.user_id)
-        : 0,
+          ? globalThis.Number(object.user_id)
+          : 0,
       queryTimeMs: isSet(object.queryTimeMs)
         ? globalThis.Number(object.queryTimeMs)
         : isSet(object.query_time_ms)
-        ? globalThis.Number(object.query_time_ms)
-        : 0,
+          ? globalThis.Number(object.query_time_ms)
+          : 0,
       createdAt: isSet(object.createdAt)
         ? fromJsonTimestamp(object.createdAt)
         : isSet(object.created_at)
-        ? fromJsonTimestamp(object.created_at)
-        : undefined,
+          ? fromJsonTimestamp(object.created_at)
+          : undefined,
     };
   },
 
@@ -4739,13 +4738,13 @@ export const RagQuery: MessageFns<RagQuery> = {
     if (message.collectionId !== 0) {
       obj.collectionId = Math.round(message.collectionId);
     }
-    if (message.queryText !== "") {
+    if (message.queryText !== '') {
       obj.queryText = message.queryText;
     }
     if (message.resultCount !== 0) {
       obj.resultCount = Math.round(message.resultCount);
     }
-    if (message.responseText !== "") {
+    if (message.responseText !== '') {
       obj.responseText = message.responseText;
     }
     if (message.userId !== 0) {
@@ -4767,9 +4766,9 @@ export const RagQuery: MessageFns<RagQuery> = {
     const message = createBaseRagQuery();
     message.id = object.id ?? 0;
     message.collectionId = object.collectionId ?? 0;
-    message.queryText = object.queryText ?? "";
+    message.queryText = object.queryText ?? '';
     message.resultCount = object.resultCount ?? 0;
-    message.responseText = object.responseText ?? "";
+    message.responseText = object.responseText ?? '';
     message.userId = object.userId ?? 0;
     message.queryTimeMs = object.queryTimeMs ?? 0;
     message.createdAt = object.createdAt ?? undefined;
@@ -4796,7 +4795,7 @@ export const ListQueriesRequest: MessageFns<ListQueriesRequest> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -4838,8 +4837,8 @@ export const ListQueriesRequest: MessageFns<ListQueriesRequest> = {
       collectionId: isSet(object.collectionId)
         ? globalThis.Number(object.collectionId)
         : isSet(object.collection_id)
-        ? globalThis.Number(object.collection_id)
-        : 0,
+          ? globalThis.Number(object.collection_id)
+          : 0,
       page: isSet(object.page) ? PageRequest.fromJSON(object.page) : undefined,
     };
   },
@@ -4861,9 +4860,8 @@ export const ListQueriesRequest: MessageFns<ListQueriesRequest> = {
   fromPartial(object: DeepPartial<ListQueriesRequest>): ListQueriesRequest {
     const message = createBaseListQueriesRequest();
     message.collectionId = object.collectionId ?? 0;
-    message.page = (object.page !== undefined && object.page !== null)
-      ? PageRequest.fromPartial(object.page)
-      : undefined;
+    message.page =
+      object.page !== undefined && object.page !== null ? PageRequest.fromPartial(object.page) : undefined;
     return message;
   },
 };
@@ -4887,7 +4885,7 @@ export const ListQueriesResponse: MessageFns<ListQueriesResponse> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -4926,7 +4924,9 @@ export const ListQueriesResponse: MessageFns<ListQueriesResponse> = {
 
   fromJSON(object: any): ListQueriesResponse {
     return {
-      queries: globalThis.Array.isArray(object?.queries) ? object.queries.map((e: any) => RagQuery.fromJSON(e)) : [],
+      queries: globalThis.Array.isArray(object?.queries)
+        ? object.queries.map((e: any) => RagQuery.fromJSON(e))
+        : [],
       page: isSet(object.page) ? PageResponse.fromJSON(object.page) : undefined,
     };
   },
@@ -4948,32 +4948,35 @@ export const ListQueriesResponse: MessageFns<ListQueriesResponse> = {
   fromPartial(object: DeepPartial<ListQueriesResponse>): ListQueriesResponse {
     const message = createBaseListQueriesResponse();
     message.queries = object.queries?.map((e) => RagQuery.fromPartial(e)) || [];
-    message.page = (object.page !== undefined && object.page !== null)
-      ? PageResponse.fromPartial(object.page)
-      : undefined;
+    message.page =
+      object.page !== undefined && object.page !== null ? PageResponse.fromPartial(object.page) : undefined;
     return message;
   },
 };
 
 function bytesFromBase64(b64: string): Uint8Array {
-  return Uint8Array.from(globalThis.Buffer.from(b64, "base64"));
+  return Uint8Array.from(globalThis.Buffer.from(b64, 'base64'));
 }
 
 function base64FromBytes(arr: Uint8Array): string {
-  return globalThis.Buffer.from(arr).toString("base64");
+  return globalThis.Buffer.from(arr).toString('base64');
 }
 
 function floatToJson(value: number | null | undefined): number | string | null | undefined {
-  return typeof value === "number" && !globalThis.Number.isFinite(value) ? globalThis.String(value) : value;
+  return typeof value === 'number' && !globalThis.Number.isFinite(value) ? globalThis.String(value) : value;
 }
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
 
-export type DeepPartial<T> = T extends Builtin ? T
-  : T extends globalThis.Array<infer U> ? globalThis.Array<DeepPartial<U>>
-  : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepPartial<U>>
-  : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
-  : Partial<T>;
+export type DeepPartial<T> = T extends Builtin
+  ? T
+  : T extends globalThis.Array<infer U>
+    ? globalThis.Array<DeepPartial<U>>
+    : T extends ReadonlyArray<infer U>
+      ? ReadonlyArray<DeepPartial<U>>
+      : T extends {}
+        ? { [K in keyof T]?: DeepPartial<T[K]> }
+        : Partial<T>;
 
 function toTimestamp(date: Date): Timestamp {
   const seconds = Math.trunc(date.getTime() / 1_000).toString();
@@ -4990,7 +4993,7 @@ function fromTimestamp(t: Timestamp): Date {
 function fromJsonTimestamp(o: any): Date {
   if (o instanceof globalThis.Date) {
     return o;
-  } else if (typeof o === "string") {
+  } else if (typeof o === 'string') {
     return new globalThis.Date(o);
   } else {
     return fromTimestamp(Timestamp.fromJSON(o));
@@ -4998,7 +5001,7 @@ function fromJsonTimestamp(o: any): Date {
 }
 
 function isObject(value: any): boolean {
-  return typeof value === "object" && value !== null;
+  return typeof value === 'object' && value !== null;
 }
 
 function isSet(value: any): boolean {

@@ -20,7 +20,7 @@ import {
   type Metadata,
   type ServiceError,
   type UntypedServiceImplementation,
-} from "@grpc/grpc-js";
+} from '@grpc/grpc-js';
 import {
   CreateCollectionRequest,
   CreateCollectionResponse,
@@ -50,11 +50,11 @@ import {
   UploadDocumentResponse,
   WatchDocumentRequest,
   WatchDocumentResponse,
-} from "./knowledge_messages";
+} from './knowledge_messages';
 
-export const protobufPackage = "charge.knowledge.v1";
+export const protobufPackage = 'charge.knowledge.v1';
 
-export const protobufFileName = "charge/knowledge/v1/knowledge_service.proto";
+export const protobufFileName = 'charge/knowledge/v1/knowledge_service.proto';
 
 /**
  * The knowledge service: collections of documents (GB/T 27930 clauses, charger and BMS
@@ -81,7 +81,7 @@ export const KnowledgeServiceService = {
    * PERMISSION_DENIED for `public` from a non-admin.
    */
   createCollection: {
-    path: "/charge.knowledge.v1.KnowledgeService/CreateCollection" as const,
+    path: '/charge.knowledge.v1.KnowledgeService/CreateCollection' as const,
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: CreateCollectionRequest): Buffer =>
@@ -93,7 +93,7 @@ export const KnowledgeServiceService = {
   },
   /** The caller's collections and every public one (all, for admins), newest first. */
   listCollections: {
-    path: "/charge.knowledge.v1.KnowledgeService/ListCollections" as const,
+    path: '/charge.knowledge.v1.KnowledgeService/ListCollections' as const,
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: ListCollectionsRequest): Buffer =>
@@ -105,10 +105,11 @@ export const KnowledgeServiceService = {
   },
   /** One collection the caller may read. */
   getCollection: {
-    path: "/charge.knowledge.v1.KnowledgeService/GetCollection" as const,
+    path: '/charge.knowledge.v1.KnowledgeService/GetCollection' as const,
     requestStream: false as const,
     responseStream: false as const,
-    requestSerialize: (value: GetCollectionRequest): Buffer => Buffer.from(GetCollectionRequest.encode(value).finish()),
+    requestSerialize: (value: GetCollectionRequest): Buffer =>
+      Buffer.from(GetCollectionRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): GetCollectionRequest => GetCollectionRequest.decode(value),
     responseSerialize: (value: GetCollectionResponse): Buffer =>
       Buffer.from(GetCollectionResponse.encode(value).finish()),
@@ -120,7 +121,7 @@ export const KnowledgeServiceService = {
    * New chunk size and overlap apply to documents uploaded afterwards.
    */
   updateCollection: {
-    path: "/charge.knowledge.v1.KnowledgeService/UpdateCollection" as const,
+    path: '/charge.knowledge.v1.KnowledgeService/UpdateCollection' as const,
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: UpdateCollectionRequest): Buffer =>
@@ -135,7 +136,7 @@ export const KnowledgeServiceService = {
    * ChromaDB collection.
    */
   deleteCollection: {
-    path: "/charge.knowledge.v1.KnowledgeService/DeleteCollection" as const,
+    path: '/charge.knowledge.v1.KnowledgeService/DeleteCollection' as const,
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: DeleteCollectionRequest): Buffer =>
@@ -152,7 +153,7 @@ export const KnowledgeServiceService = {
    * FAILED_PRECONDITION (reason INGEST_IN_PROGRESS) while documents are being ingested.
    */
   reindexCollection: {
-    path: "/charge.knowledge.v1.KnowledgeService/ReindexCollection" as const,
+    path: '/charge.knowledge.v1.KnowledgeService/ReindexCollection' as const,
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: ReindexCollectionRequest): Buffer =>
@@ -160,7 +161,8 @@ export const KnowledgeServiceService = {
     requestDeserialize: (value: Buffer): ReindexCollectionRequest => ReindexCollectionRequest.decode(value),
     responseSerialize: (value: ReindexCollectionResponse): Buffer =>
       Buffer.from(ReindexCollectionResponse.encode(value).finish()),
-    responseDeserialize: (value: Buffer): ReindexCollectionResponse => ReindexCollectionResponse.decode(value),
+    responseDeserialize: (value: Buffer): ReindexCollectionResponse =>
+      ReindexCollectionResponse.decode(value),
   },
   /**
    * Uploads a document: a DocumentUploadHeader, then the file in chunks. The file is stored
@@ -174,7 +176,7 @@ export const KnowledgeServiceService = {
    * collection already holds a document with this file name and `overwrite` is false.
    */
   uploadDocument: {
-    path: "/charge.knowledge.v1.KnowledgeService/UploadDocument" as const,
+    path: '/charge.knowledge.v1.KnowledgeService/UploadDocument' as const,
     requestStream: true as const,
     responseStream: false as const,
     requestSerialize: (value: UploadDocumentRequest): Buffer =>
@@ -186,10 +188,11 @@ export const KnowledgeServiceService = {
   },
   /** The documents of a collection the caller may read, newest first. */
   listDocuments: {
-    path: "/charge.knowledge.v1.KnowledgeService/ListDocuments" as const,
+    path: '/charge.knowledge.v1.KnowledgeService/ListDocuments' as const,
     requestStream: false as const,
     responseStream: false as const,
-    requestSerialize: (value: ListDocumentsRequest): Buffer => Buffer.from(ListDocumentsRequest.encode(value).finish()),
+    requestSerialize: (value: ListDocumentsRequest): Buffer =>
+      Buffer.from(ListDocumentsRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): ListDocumentsRequest => ListDocumentsRequest.decode(value),
     responseSerialize: (value: ListDocumentsResponse): Buffer =>
       Buffer.from(ListDocumentsResponse.encode(value).finish()),
@@ -197,17 +200,19 @@ export const KnowledgeServiceService = {
   },
   /** One document, with its status, chunk count and processing error. */
   getDocument: {
-    path: "/charge.knowledge.v1.KnowledgeService/GetDocument" as const,
+    path: '/charge.knowledge.v1.KnowledgeService/GetDocument' as const,
     requestStream: false as const,
     responseStream: false as const,
-    requestSerialize: (value: GetDocumentRequest): Buffer => Buffer.from(GetDocumentRequest.encode(value).finish()),
+    requestSerialize: (value: GetDocumentRequest): Buffer =>
+      Buffer.from(GetDocumentRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): GetDocumentRequest => GetDocumentRequest.decode(value),
-    responseSerialize: (value: GetDocumentResponse): Buffer => Buffer.from(GetDocumentResponse.encode(value).finish()),
+    responseSerialize: (value: GetDocumentResponse): Buffer =>
+      Buffer.from(GetDocumentResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): GetDocumentResponse => GetDocumentResponse.decode(value),
   },
   /** Deletes a document, its chunks, its vectors in ChromaDB and its stored file. */
   deleteDocument: {
-    path: "/charge.knowledge.v1.KnowledgeService/DeleteDocument" as const,
+    path: '/charge.knowledge.v1.KnowledgeService/DeleteDocument' as const,
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: DeleteDocumentRequest): Buffer =>
@@ -223,10 +228,11 @@ export const KnowledgeServiceService = {
    * document reaches COMPLETED or FAILED (the stream then ends) or the client cancels.
    */
   watchDocument: {
-    path: "/charge.knowledge.v1.KnowledgeService/WatchDocument" as const,
+    path: '/charge.knowledge.v1.KnowledgeService/WatchDocument' as const,
     requestStream: false as const,
     responseStream: true as const,
-    requestSerialize: (value: WatchDocumentRequest): Buffer => Buffer.from(WatchDocumentRequest.encode(value).finish()),
+    requestSerialize: (value: WatchDocumentRequest): Buffer =>
+      Buffer.from(WatchDocumentRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): WatchDocumentRequest => WatchDocumentRequest.decode(value),
     responseSerialize: (value: WatchDocumentResponse): Buffer =>
       Buffer.from(WatchDocumentResponse.encode(value).finish()),
@@ -239,12 +245,13 @@ export const KnowledgeServiceService = {
    * outside [0, 1].
    */
   retrieve: {
-    path: "/charge.knowledge.v1.KnowledgeService/Retrieve" as const,
+    path: '/charge.knowledge.v1.KnowledgeService/Retrieve' as const,
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: RetrieveRequest): Buffer => Buffer.from(RetrieveRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): RetrieveRequest => RetrieveRequest.decode(value),
-    responseSerialize: (value: RetrieveResponse): Buffer => Buffer.from(RetrieveResponse.encode(value).finish()),
+    responseSerialize: (value: RetrieveResponse): Buffer =>
+      Buffer.from(RetrieveResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): RetrieveResponse => RetrieveResponse.decode(value),
   },
   /**
@@ -252,7 +259,7 @@ export const KnowledgeServiceService = {
    * logged to the query history with its time and result count.
    */
   query: {
-    path: "/charge.knowledge.v1.KnowledgeService/Query" as const,
+    path: '/charge.knowledge.v1.KnowledgeService/Query' as const,
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: QueryRequest): Buffer => Buffer.from(QueryRequest.encode(value).finish()),
@@ -265,12 +272,14 @@ export const KnowledgeServiceService = {
    * for the collection's managers), newest first.
    */
   listQueries: {
-    path: "/charge.knowledge.v1.KnowledgeService/ListQueries" as const,
+    path: '/charge.knowledge.v1.KnowledgeService/ListQueries' as const,
     requestStream: false as const,
     responseStream: false as const,
-    requestSerialize: (value: ListQueriesRequest): Buffer => Buffer.from(ListQueriesRequest.encode(value).finish()),
+    requestSerialize: (value: ListQueriesRequest): Buffer =>
+      Buffer.from(ListQueriesRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): ListQueriesRequest => ListQueriesRequest.decode(value),
-    responseSerialize: (value: ListQueriesResponse): Buffer => Buffer.from(ListQueriesResponse.encode(value).finish()),
+    responseSerialize: (value: ListQueriesResponse): Buffer =>
+      Buffer.from(ListQueriesResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListQueriesResponse => ListQueriesResponse.decode(value),
   },
 } as const;
@@ -614,9 +623,13 @@ export interface KnowledgeServiceClient extends Client {
 
 export const KnowledgeServiceClient = makeGenericClientConstructor(
   KnowledgeServiceService,
-  "charge.knowledge.v1.KnowledgeService",
+  'charge.knowledge.v1.KnowledgeService',
 ) as unknown as {
-  new (address: string, credentials: ChannelCredentials, options?: Partial<ClientOptions>): KnowledgeServiceClient;
+  new (
+    address: string,
+    credentials: ChannelCredentials,
+    options?: Partial<ClientOptions>,
+  ): KnowledgeServiceClient;
   service: typeof KnowledgeServiceService;
   serviceName: string;
 };
