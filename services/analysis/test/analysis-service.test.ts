@@ -5,7 +5,7 @@ import path from 'node:path';
 import { status, type ServiceError } from '@grpc/grpc-js';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
-import { createMemorySink, writeSyntheticBlf } from '@charge/can-log';
+import { createBlfWriter, createMemorySink, writeSyntheticBlf } from '@charge/can-log';
 import { analysisV1 } from '@charge/contracts';
 import { connectNats } from '@charge/events';
 import { createOrm, migrateOrm, type RunningService } from '@charge/service-kit';
@@ -99,10 +99,10 @@ describe('analysis service', () => {
       { analysisId: id },
       withToken(token),
     ).then((r) => r.analysis!);
-  const start = (id: number, token = alice) =>
+  const start = (id: number, token = alice, dbcId = 0) =>
     unary<analysisV1.StartAnalysisRequest, analysisV1.StartAnalysisResponse>(
       client.startAnalysis.bind(client),
-      { analysisId: id, useLlm: false },
+      { analysisId: id, useLlm: false, dbcId },
       withToken(token),
     ).then((r) => r.analysis!);
   const cancel = (id: number, token = alice) =>
@@ -451,6 +451,78 @@ describe('analysis service', () => {
       reason: 'REPORT_NOT_READY',
     });
     await remove(analysis!.id);
+  });
+
+  test('DBC files: upload (parsed first), list per user, decode signals into the report', async () => {
+    const dbcText = readFileSync(path.resolve(DATA, '../dbc/gbt27930_2015.dbc'));
+    const uploadDbc = (req: Partial<analysisV1.UploadDbcRequest>, token = alice) =>
+      unary<analysisV1.UploadDbcRequest, analysisV1.UploadDbcResponse>(
+        client.uploadDbc.bind(client),
+        analysisV1.UploadDbcRequest.fromPartial({ name: 'GB/T', fileName: 'gbt.dbc', ...req }),
+        withToken(token),
+      );
+    const listDbcs = (token = alice) =>
+      unary<analysisV1.ListDbcsRequest, analysisV1.ListDbcsResponse>(
+        client.listDbcs.bind(client),
+        analysisV1.ListDbcsRequest.fromPartial({}),
+        withToken(token),
+      );
+    const { dbc } = await uploadDbc({ content: dbcText });
+    expect(dbc).toMatchObject({
+      name: 'GB/T',
+      fileSize: String(dbcText.length),
+      fileSha256: createHash('sha256').update(dbcText).digest('hex'),
+      userId: 11,
+    });
+    expect(dbc!.messageCount).toBeGreaterThan(10);
+    expect(dbc!.signalCount).toBeGreaterThan(dbc!.messageCount);
+    expect(await reasonOf(uploadDbc({ content: Buffer.from('BO_ nonsense here\n SG_ ???') }))).toEqual({
+      code: status.INVALID_ARGUMENT,
+      reason: 'DBC_INVALID',
+    });
+    expect(await statusOf(uploadDbc({ content: Buffer.alloc(0) }))).toBe(status.INVALID_ARGUMENT);
+    expect((await listDbcs()).dbcs.map((d) => d.id)).toEqual([dbc!.id]);
+    expect((await listDbcs(bob)).dbcs).toEqual([]);
+
+    // Signals of a DBC are decoded from the frames that are not GB/T traffic: a log with a
+    // proprietary 11-bit frame 0x123 and a DBC describing it.
+    const probeDbc = Buffer.from(
+      [
+        'VERSION ""',
+        'BU_: A',
+        'BO_ 291 Probe: 8 A',
+        ' SG_ Counter : 0|8@1+ (1,0) [0|255] "" A',
+        ' SG_ Temp : 8|8@1+ (1,-40) [0|215] "degC" A',
+        '',
+      ].join('\n'),
+    );
+    const { dbc: probe } = await uploadDbc({ name: 'probe', content: probeDbc });
+    expect([probe!.messageCount, probe!.signalCount]).toEqual([1, 2]);
+    const sink = createMemorySink();
+    const writer = await createBlfWriter(sink);
+    for (let i = 0; i < 200; i++)
+      await writer.writeFrame({ timestamp: i * 0.1, id: 0x123, data: [i, 60 + (i % 10), 0, 0, 0, 0, 0, 0] });
+    await writer.close();
+    const probeLog = sink.bytes();
+
+    const { analysis } = await upload(alice, probeLog, { name: 'with dbc' });
+    const { analysis: bobs } = await upload(bob, probeLog, { name: 'bob with alice dbc' });
+    expect(await statusOf(start(bobs!.id, bob, probe!.id))).toBe(status.NOT_FOUND);
+    expect(await statusOf(start(analysis!.id, alice, 999_999))).toBe(status.NOT_FOUND);
+    const watching = watch(analysis!.id);
+    expect((await start(analysis!.id, alice, probe!.id)).dbcId).toBe(probe!.id);
+    const events = await watching;
+    expect(events[events.length - 1].status).toBe(S.ANALYSIS_STATUS_COMPLETED);
+    const r = JSON.parse((await report(analysis!.id)).reportJson);
+    const bySignal = Object.fromEntries(
+      r.signals.map((x: { signal: string; unit: string; points: [number, number][] }) => [x.signal, x]),
+    );
+    expect(Object.keys(bySignal).sort()).toEqual(['Counter', 'Temp']);
+    expect(bySignal.Temp.unit).toBe('degC');
+    expect(Math.max(...bySignal.Counter.points.map((p: [number, number]) => p[1]))).toBe(199);
+    expect(Math.max(...bySignal.Temp.points.map((p: [number, number]) => p[1]))).toBe(29);
+    await remove(analysis!.id);
+    await remove(bobs!.id, bob);
   });
 
   test('ownership: other users get NOT_FOUND, admins see everything, lists are per user', async () => {

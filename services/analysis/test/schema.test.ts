@@ -13,6 +13,7 @@ const INTENDED = [
   /(drop|add) constraint (if exists )?"?charging_analyses_(status|progress)_check"?/,
   /alter column "status" type varchar\(40\) using \("status"::varchar\(40\)\)/,
   /drop index "analysis"\."outbox_messages_created_at_index"/,
+  /drop constraint "charging_analyses_dbc_id_foreign"|drop constraint "charging_analyses_dbc_id_fkey"/,
 ];
 
 describe('analysis schema', () => {
@@ -30,7 +31,10 @@ describe('analysis schema', () => {
     );
     const orm = await createOrm({ schema: SCHEMA, entities, migrations, databaseUrl: db.url });
     try {
-      expect(await migrateOrm(orm, SCHEMA)).toEqual(['Migration20261203100000_init']);
+      expect(await migrateOrm(orm, SCHEMA)).toEqual([
+        'Migration20261203100000_init',
+        'Migration20261203110000_dbc_files',
+      ]);
       const diff = await orm.getSchemaGenerator().getUpdateSchemaSQL({ wrap: false, schema: SCHEMA });
       const unexpected = diff
         .split('\n')
@@ -52,6 +56,7 @@ describe('analysis schema', () => {
     expect(tables).toEqual([
       'analysis.analysis_results',
       'analysis.charging_analyses',
+      'analysis.dbc_files',
       'analysis.mikro_orm_migrations',
       'analysis.outbox_messages',
       'auth.users',

@@ -122,7 +122,7 @@ describe('analysis worker recovery', () => {
     const id = uploaded.analysis!.id;
     await unary<analysisV1.StartAnalysisRequest, analysisV1.StartAnalysisResponse>(
       doomed.startAnalysis.bind(doomed),
-      { analysisId: id, useLlm: false },
+      { analysisId: id, useLlm: false, dbcId: 0 },
       withToken(token),
     );
     const running = await eventually(

@@ -5,6 +5,7 @@ import type { CallContext, Rpc } from '@charge/service-kit';
 import type { AnalysisStage, AnalysisStatus } from '../domain/status';
 import type { AnalysisResultRow } from '../persistence/analysis-result.entity';
 import type { AnalysisRow } from '../persistence/analysis.entity';
+import type { DbcFileRow } from '../persistence/dbc-file.entity';
 import type { AnalysisUseCases, Caller, UploadPart } from '../use-cases/analyses';
 import type { ProgressCodec, ProgressEvent } from '../use-cases/progress-bus';
 
@@ -63,6 +64,21 @@ export function toAnalysis(row: AnalysisRow): analysisV1.Analysis {
     updatedAt: row.updatedAt,
     startedAt: row.startedAt ?? undefined,
     completedAt: row.completedAt ?? undefined,
+    dbcId: row.dbcId ?? 0,
+  };
+}
+
+function toDbc(row: DbcFileRow): analysisV1.DbcFile {
+  return {
+    id: row.id,
+    name: row.name,
+    fileName: row.fileName ?? '',
+    fileSize: String(row.fileSize),
+    fileSha256: row.fileSha256.trim(),
+    messageCount: row.messageCount,
+    signalCount: row.signalCount,
+    userId: row.userId,
+    createdAt: row.createdAt,
   };
 }
 
@@ -156,9 +172,29 @@ export function analysisHandlers(rpc: Rpc, analyses: AnalysisUseCases): Implemen
 
     startAnalysis: rpc.unary<analysisV1.StartAnalysisRequest, analysisV1.StartAnalysisResponse>(
       async (req, ctx) => ({
-        analysis: toAnalysis(await analyses.start(ctx.em, caller(ctx), req.analysisId, req.useLlm)),
+        analysis: toAnalysis(
+          await analyses.start(ctx.em, caller(ctx), req.analysisId, { useLlm: req.useLlm, dbcId: req.dbcId }),
+        ),
       }),
     ),
+
+    uploadDbc: rpc.unary<analysisV1.UploadDbcRequest, analysisV1.UploadDbcResponse>(async (req, ctx) => ({
+      dbc: toDbc(
+        await analyses.uploadDbc(ctx.em, caller(ctx), {
+          name: req.name,
+          fileName: req.fileName,
+          content: req.content,
+        }),
+      ),
+    })),
+
+    listDbcs: rpc.unary<analysisV1.ListDbcsRequest, analysisV1.ListDbcsResponse>(async (req, ctx) => {
+      const page = await analyses.listDbcs(ctx.em, caller(ctx), {
+        pageSize: req.page?.pageSize,
+        pageToken: req.page?.pageToken,
+      });
+      return { dbcs: page.dbcs.map(toDbc), page: { nextPageToken: page.nextPageToken, totalSize: 0 } };
+    }),
 
     getAnalysis: rpc.unary<analysisV1.GetAnalysisRequest, analysisV1.GetAnalysisResponse>(
       async (req, ctx) => ({

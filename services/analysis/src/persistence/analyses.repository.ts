@@ -6,6 +6,7 @@ import type { PageCursor } from '../domain/page-cursor';
 import { ACTIVE_STATUSES, type AnalysisStage, type AnalysisStatus } from '../domain/status';
 import { AnalysisResultEntity, type AnalysisResultRow } from './analysis-result.entity';
 import { AnalysisEntity, type AnalysisRow } from './analysis.entity';
+import { DbcFileEntity, type DbcFileRow } from './dbc-file.entity';
 
 const T = '"analysis"."charging_analyses"';
 const R = '"analysis"."analysis_results"';
@@ -39,6 +40,7 @@ export class AnalysesRepository {
       stage: null,
       errorMessage: null,
       jobId: null,
+      dbcId: null,
       startedAt: null,
       completedAt: null,
     });
@@ -94,11 +96,11 @@ export class AnalysesRepository {
   }
 
   /** pending and not yet queued → queued with this job id; false when not startable. */
-  async markQueued(id: number, jobId: string, useLlm: boolean): Promise<boolean> {
+  async markQueued(id: number, jobId: string, useLlm: boolean, dbcId: number | null): Promise<boolean> {
     const rows = await this.em.execute(
-      `update ${T} set "job_id" = ?, "use_llm" = ?, "stage" = 'queued', "updated_at" = now()
+      `update ${T} set "job_id" = ?, "use_llm" = ?, "dbc_id" = ?, "stage" = 'queued', "updated_at" = now()
         where "id" = ? and "status" = 'pending' and "job_id" is null returning "id"`,
-      [jobId, useLlm, id],
+      [jobId, useLlm, dbcId, id],
     );
     return rows.length > 0;
   }
@@ -180,16 +182,57 @@ export class AnalysesRepository {
     return rows.length > 0;
   }
 
+  async createDbc(input: Omit<DbcFileRow, 'id' | 'createdAt'>): Promise<DbcFileRow> {
+    const row = this.em.create(DbcFileEntity, input);
+    this.em.persist(row);
+    await this.em.flush();
+    return row;
+  }
+
+  /** The DBC if the caller may use it (owner or admin); NOT_FOUND otherwise. */
+  async getVisibleDbc(id: number, claims: AuthClaims): Promise<DbcFileRow> {
+    const row = id > 0 ? await this.em.fork().findOne(DbcFileEntity, { id }) : null;
+    if (!row || (claims.role !== 'admin' && row.userId !== claims.userId))
+      throw DomainError.notFound('dbc', id);
+    return row;
+  }
+
+  async dbcContent(id: number): Promise<string | null> {
+    const rows = await this.em.execute<{ content: string }[]>(
+      `select "content" from "analysis"."dbc_files" where "id" = ?`,
+      [id],
+    );
+    return rows[0]?.content ?? null;
+  }
+
+  listDbcs(userId: number | undefined, cursor: PageCursor | undefined, limit: number): Promise<DbcFileRow[]> {
+    const conditions: Record<string, unknown>[] = [];
+    if (userId !== undefined) conditions.push({ userId });
+    if (cursor) {
+      conditions.push({
+        $or: [
+          { createdAt: { $lt: cursor.createdAt } },
+          { createdAt: cursor.createdAt, id: { $lt: cursor.id } },
+        ],
+      });
+    }
+    return this.em.find(DbcFileEntity, { $and: conditions } as FilterQuery<DbcFileRow>, {
+      orderBy: { createdAt: 'desc', id: 'desc' },
+      limit,
+    });
+  }
+
   async remove(id: number): Promise<void> {
     await this.em.execute(`delete from ${T} where "id" = ?`, [id]);
   }
 
-  /** Removes every analysis of a user; returns their blob keys. */
+  /** Removes every analysis and DBC file of a user; returns the analyses' blob keys. */
   async removeForUser(userId: number): Promise<{ id: number; filePath: string }[]> {
     const rows = await this.em.execute<{ id: number; file_path: string }[]>(
       `delete from ${T} where "user_id" = ? returning "id", "file_path"`,
       [userId],
     );
+    await this.em.execute(`delete from "analysis"."dbc_files" where "user_id" = ?`, [userId]);
     return rows.map((r) => ({ id: r.id, filePath: r.file_path }));
   }
 }

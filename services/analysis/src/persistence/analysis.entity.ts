@@ -19,6 +19,7 @@ export interface AnalysisRow {
   errorMessage: string | null;
   jobId: string | null;
   useLlm: boolean;
+  dbcId: number | null;
   userId: number;
   createdAt: Date;
   updatedAt: Date;
@@ -50,6 +51,7 @@ export const AnalysisEntity = new EntitySchema<AnalysisRow>({
     errorMessage: { type: 'text', nullable: true, fieldName: 'error_message' },
     jobId: { type: 'uuid', nullable: true, fieldName: 'job_id' },
     useLlm: { type: 'boolean', default: false, fieldName: 'use_llm' },
+    dbcId: { type: 'integer', nullable: true, fieldName: 'dbc_id' },
     userId: { type: 'integer', fieldName: 'user_id' },
     createdAt: {
       type: 'Date',

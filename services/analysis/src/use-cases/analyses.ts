@@ -6,6 +6,7 @@ import { DomainError } from '@charge/errors';
 import type { ChargingReport } from '@charge/gbt27930';
 import { enqueueAudit, enqueueMessage, type Actor } from '@charge/events';
 import type { AuthClaims, Logger } from '@charge/service-kit';
+import { checkDbcUpload } from '../domain/dbc-upload';
 import { sliceSeries, type SeriesQuery, type SeriesSlice } from '../domain/series';
 import { checkRange, decodeCursor, encodeCursor, pageSize } from '../domain/page-cursor';
 import { isTerminal, type AnalysisStatus } from '../domain/status';
@@ -13,6 +14,7 @@ import { checkUploadMetadata, logTooLarge, MAX_CHUNK_BYTES } from '../domain/upl
 import { AnalysesRepository, type ListFilter } from '../persistence/analyses.repository';
 import type { AnalysisResultRow } from '../persistence/analysis-result.entity';
 import type { AnalysisRow } from '../persistence/analysis.entity';
+import type { DbcFileRow } from '../persistence/dbc-file.entity';
 import type { LocalBlobStore } from '../storage/blob-store';
 import { eventOf, type ProgressBus, type ProgressEvent } from './progress-bus';
 
@@ -158,12 +160,19 @@ export class AnalysisUseCases {
   }
 
   /** Queues the job (through the outbox, in the same transaction as the status change). */
-  async start(em: EntityManager, caller: Caller, id: number, useLlm: boolean): Promise<AnalysisRow> {
+  async start(
+    em: EntityManager,
+    caller: Caller,
+    id: number,
+    options: { useLlm: boolean; dbcId?: number },
+  ): Promise<AnalysisRow> {
+    const { useLlm } = options;
     const repo = new AnalysesRepository(em);
     const row = await repo.getVisible(id, caller.claims);
+    const dbcId = options.dbcId ? (await repo.getVisibleDbc(options.dbcId, caller.claims)).id : null;
     const jobId = randomUUID();
     await em.transactional(async (tem) => {
-      if (!(await new AnalysesRepository(tem).markQueued(row.id, jobId, useLlm)))
+      if (!(await new AnalysesRepository(tem).markQueued(row.id, jobId, useLlm, dbcId)))
         throw DomainError.failedPrecondition(`analysis ${id} was already started`, 'ALREADY_STARTED');
       const job = analysisV1.AnalysisJob.encode({ analysisId: row.id, jobId, useLlm }).finish();
       enqueueMessage(tem, JOBS_SUBJECT, Buffer.from(job), jobId);
@@ -172,12 +181,64 @@ export class AnalysisUseCases {
         action: 'started',
         resourceType: 'analysis',
         resourceId: row.id,
-        newValues: { job_id: jobId, use_llm: useLlm },
+        newValues: { job_id: jobId, use_llm: useLlm, dbc_id: dbcId },
         actor: caller.actor,
       });
     });
     this.deps.relay.kick();
     return (await repo.find(row.id))!;
+  }
+
+  async uploadDbc(
+    em: EntityManager,
+    caller: Caller,
+    input: { name: string; fileName: string; content: Uint8Array },
+  ): Promise<DbcFileRow> {
+    const dbc = checkDbcUpload(input);
+    const row = await em.transactional(async (tem) => {
+      const created = await new AnalysesRepository(tem).createDbc({
+        name: dbc.name,
+        fileName: dbc.fileName || null,
+        fileSize: input.content.length,
+        fileSha256: createHash('sha256').update(input.content).digest('hex'),
+        content: dbc.text,
+        messageCount: dbc.messageCount,
+        signalCount: dbc.signalCount,
+        userId: caller.claims.userId,
+      });
+      enqueueAudit(tem, {
+        service: SERVICE,
+        action: 'uploaded',
+        resourceType: 'dbc',
+        resourceId: created.id,
+        newValues: { name: created.name, file_name: created.fileName, messages: dbc.messageCount },
+        actor: caller.actor,
+      });
+      return created;
+    });
+    this.deps.relay.kick();
+    return row;
+  }
+
+  async listDbcs(
+    em: EntityManager,
+    caller: Caller,
+    input: { pageSize?: number; pageToken?: string },
+  ): Promise<{ dbcs: DbcFileRow[]; nextPageToken: string }> {
+    const limit = pageSize(input.pageSize);
+    const userId = caller.claims.role === 'admin' ? undefined : caller.claims.userId;
+    const rows = await new AnalysesRepository(em).listDbcs(
+      userId,
+      decodeCursor(input.pageToken ?? ''),
+      limit + 1,
+    );
+    const dbcs = rows.slice(0, limit);
+    const last = dbcs[dbcs.length - 1];
+    return {
+      dbcs,
+      nextPageToken:
+        rows.length > limit && last ? encodeCursor({ createdAt: last.createdAt, id: last.id }) : '',
+    };
   }
 
   get(em: EntityManager, caller: Caller, id: number): Promise<AnalysisRow> {

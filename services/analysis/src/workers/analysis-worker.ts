@@ -3,7 +3,13 @@ import type { JsMsg } from '@nats-io/jetstream';
 import { isCanLogError, openLog, type LogReader } from '@charge/can-log';
 import { analysisV1 } from '@charge/contracts';
 import { PoisonMessageError } from '@charge/events';
-import { analyzeLog, type AnalyzableLog, type ChargingReport } from '@charge/gbt27930';
+import {
+  analyzeLog,
+  isDbcParseError,
+  parseDbc,
+  type AnalyzableLog,
+  type ChargingReport,
+} from '@charge/gbt27930';
 import type { Logger } from '@charge/service-kit';
 import { resultRows } from '../domain/result-rows';
 import { isTerminal, parsingProgress, PROGRESS, type AnalysisStage } from '../domain/status';
@@ -115,13 +121,17 @@ export class AnalysisWorker {
     const progress = new ProgressWriter(repo, this.deps.bus, id);
     try {
       await progress.set(PROGRESS.validating, 'validating', true);
-      const reader = await openLog(this.deps.blobs.pathOf((await repo.find(id))!.filePath), {
+      const row = (await repo.find(id))!;
+      const dbcText = row.dbcId ? await repo.dbcContent(row.dbcId) : null;
+      const dbc = dbcText === null ? undefined : parseDbc(dbcText);
+      const reader = await openLog(this.deps.blobs.pathOf(row.filePath), {
         signal: ac.signal,
         batchSize: BATCH_FRAMES,
       });
       await progress.set(PROGRESS.parsingStart, 'parsing', true);
       const report: ChargingReport = await analyzeLog(yielding(reader), {
         signal: ac.signal,
+        dbc,
         progressIntervalFrames: 16_384,
         onProgress: (p) => void progress.set(parsingProgress(p.fraction), 'parsing'),
       });
@@ -138,7 +148,7 @@ export class AnalysisWorker {
         log.info('analysis cancelled');
         return;
       }
-      if (isCanLogError(error)) {
+      if (isCanLogError(error) || isDbcParseError(error)) {
         await repo.fail(id, `${error.code}: ${error.message}`);
       } else if (msg.info.deliveryCount >= this.deps.maxAttempts) {
         log.error({ err: error }, 'analysis failed on every attempt');

@@ -282,6 +282,60 @@ export interface Analysis {
   startedAt: Date | undefined;
   /** When the analysis reached its terminal status; unset before. */
   completedAt: Date | undefined;
+  /** The DBC chosen at start; 0 for none. */
+  dbcId: number;
+}
+
+/** An uploaded DBC file. */
+export interface DbcFile {
+  /** Server-assigned id. */
+  id: number;
+  /** Display name (1–100 characters). */
+  name: string;
+  /** The client's file name, for display only. */
+  fileName: string;
+  /** Size in bytes. */
+  fileSize: string;
+  /** Lower-case hex SHA-256 of the content. */
+  fileSha256: string;
+  /** Messages (BO_) defined. */
+  messageCount: number;
+  /** Signals (SG_) defined. */
+  signalCount: number;
+  /** The owner. */
+  userId: number;
+  /** When it was uploaded. */
+  createdAt: Date | undefined;
+}
+
+/** Request of UploadDbc. */
+export interface UploadDbcRequest {
+  /** Display name, 1–100 characters. */
+  name: string;
+  /** The client's file name (display only, at most 255 characters). */
+  fileName: string;
+  /** The DBC text (UTF-8, or Latin-1 when it is not valid UTF-8), 1 byte to 4 MiB. */
+  content: Buffer;
+}
+
+/** Result of UploadDbc. */
+export interface UploadDbcResponse {
+  /** The stored DBC. */
+  dbc: DbcFile | undefined;
+}
+
+/** Request of ListDbcs. */
+export interface ListDbcsRequest {
+  /** Paging (default 50, at most 200 per page). */
+  page: PageRequest | undefined;
+}
+
+/** Result of ListDbcs. */
+export interface ListDbcsResponse {
+  /** Newest first. */
+  dbcs: DbcFile[];
+  /** The cursor of the next page. */
+  page: PageResponse | undefined;
 }
 
 /** First message of an upload stream. */
@@ -322,6 +376,8 @@ export interface StartAnalysisRequest {
    * the report then says so).
    */
   useLlm: boolean;
+  /** A DBC from UploadDbc whose signals to decode; 0 for none. */
+  dbcId: number;
 }
 
 /** Result of StartAnalysis. */
@@ -524,6 +580,7 @@ function createBaseAnalysis(): Analysis {
     updatedAt: undefined,
     startedAt: undefined,
     completedAt: undefined,
+    dbcId: 0,
   };
 }
 
@@ -576,6 +633,9 @@ export const Analysis: MessageFns<Analysis> = {
     }
     if (message.completedAt !== undefined) {
       Timestamp.encode(toTimestamp(message.completedAt), writer.uint32(130).fork()).join();
+    }
+    if (message.dbcId !== 0) {
+      writer.uint32(136).int32(message.dbcId);
     }
     return writer;
   },
@@ -721,6 +781,14 @@ export const Analysis: MessageFns<Analysis> = {
             message.completedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 17: {
+            if (tag !== 136) {
+              break;
+            }
+
+            message.dbcId = reader.int32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -791,6 +859,11 @@ export const Analysis: MessageFns<Analysis> = {
         : isSet(object.completed_at)
           ? fromJsonTimestamp(object.completed_at)
           : undefined,
+      dbcId: isSet(object.dbcId)
+        ? globalThis.Number(object.dbcId)
+        : isSet(object.dbc_id)
+          ? globalThis.Number(object.dbc_id)
+          : 0,
     };
   },
 
@@ -844,6 +917,9 @@ export const Analysis: MessageFns<Analysis> = {
     if (message.completedAt !== undefined) {
       obj.completedAt = message.completedAt.toISOString();
     }
+    if (message.dbcId !== 0) {
+      obj.dbcId = Math.round(message.dbcId);
+    }
     return obj;
   },
 
@@ -868,6 +944,569 @@ export const Analysis: MessageFns<Analysis> = {
     message.updatedAt = object.updatedAt ?? undefined;
     message.startedAt = object.startedAt ?? undefined;
     message.completedAt = object.completedAt ?? undefined;
+    message.dbcId = object.dbcId ?? 0;
+    return message;
+  },
+};
+
+function createBaseDbcFile(): DbcFile {
+  return {
+    id: 0,
+    name: '',
+    fileName: '',
+    fileSize: '0',
+    fileSha256: '',
+    messageCount: 0,
+    signalCount: 0,
+    userId: 0,
+    createdAt: undefined,
+  };
+}
+
+export const DbcFile: MessageFns<DbcFile> = {
+  encode(message: DbcFile, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== 0) {
+      writer.uint32(8).int32(message.id);
+    }
+    if (message.name !== '') {
+      writer.uint32(18).string(message.name);
+    }
+    if (message.fileName !== '') {
+      writer.uint32(26).string(message.fileName);
+    }
+    if (message.fileSize !== '0') {
+      writer.uint32(32).int64(message.fileSize);
+    }
+    if (message.fileSha256 !== '') {
+      writer.uint32(42).string(message.fileSha256);
+    }
+    if (message.messageCount !== 0) {
+      writer.uint32(48).int32(message.messageCount);
+    }
+    if (message.signalCount !== 0) {
+      writer.uint32(56).int32(message.signalCount);
+    }
+    if (message.userId !== 0) {
+      writer.uint32(64).int32(message.userId);
+    }
+    if (message.createdAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.createdAt), writer.uint32(74).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DbcFile {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDbcFile();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.id = reader.int32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.fileName = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.fileSize = reader.int64().toString();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.fileSha256 = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.messageCount = reader.int32();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.signalCount = reader.int32();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.userId = reader.int32();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.createdAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DbcFile {
+    return {
+      id: isSet(object.id) ? globalThis.Number(object.id) : 0,
+      name: isSet(object.name) ? globalThis.String(object.name) : '',
+      fileName: isSet(object.fileName)
+        ? globalThis.String(object.fileName)
+        : isSet(object.file_name)
+          ? globalThis.String(object.file_name)
+          : '',
+      fileSize: isSet(object.fileSize)
+        ? globalThis.String(object.fileSize)
+        : isSet(object.file_size)
+          ? globalThis.String(object.file_size)
+          : '0',
+      fileSha256: isSet(object.fileSha256)
+        ? globalThis.String(object.fileSha256)
+        : isSet(object.file_sha256)
+          ? globalThis.String(object.file_sha256)
+          : '',
+      messageCount: isSet(object.messageCount)
+        ? globalThis.Number(object.messageCount)
+        : isSet(object.message_count)
+          ? globalThis.Number(object.message_count)
+          : 0,
+      signalCount: isSet(object.signalCount)
+        ? globalThis.Number(object.signalCount)
+        : isSet(object.signal_count)
+          ? globalThis.Number(object.signal_count)
+          : 0,
+      userId: isSet(object.userId)
+        ? globalThis.Number(object.userId)
+        : isSet(object.user_id)
+          ? globalThis.Number(object.user_id)
+          : 0,
+      createdAt: isSet(object.createdAt)
+        ? fromJsonTimestamp(object.createdAt)
+        : isSet(object.created_at)
+          ? fromJsonTimestamp(object.created_at)
+          : undefined,
+    };
+  },
+
+  toJSON(message: DbcFile): unknown {
+    const obj: any = {};
+    if (message.id !== 0) {
+      obj.id = Math.round(message.id);
+    }
+    if (message.name !== '') {
+      obj.name = message.name;
+    }
+    if (message.fileName !== '') {
+      obj.fileName = message.fileName;
+    }
+    if (message.fileSize !== '0') {
+      obj.fileSize = message.fileSize;
+    }
+    if (message.fileSha256 !== '') {
+      obj.fileSha256 = message.fileSha256;
+    }
+    if (message.messageCount !== 0) {
+      obj.messageCount = Math.round(message.messageCount);
+    }
+    if (message.signalCount !== 0) {
+      obj.signalCount = Math.round(message.signalCount);
+    }
+    if (message.userId !== 0) {
+      obj.userId = Math.round(message.userId);
+    }
+    if (message.createdAt !== undefined) {
+      obj.createdAt = message.createdAt.toISOString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<DbcFile>): DbcFile {
+    return DbcFile.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<DbcFile>): DbcFile {
+    const message = createBaseDbcFile();
+    message.id = object.id ?? 0;
+    message.name = object.name ?? '';
+    message.fileName = object.fileName ?? '';
+    message.fileSize = object.fileSize ?? '0';
+    message.fileSha256 = object.fileSha256 ?? '';
+    message.messageCount = object.messageCount ?? 0;
+    message.signalCount = object.signalCount ?? 0;
+    message.userId = object.userId ?? 0;
+    message.createdAt = object.createdAt ?? undefined;
+    return message;
+  },
+};
+
+function createBaseUploadDbcRequest(): UploadDbcRequest {
+  return { name: '', fileName: '', content: Buffer.alloc(0) };
+}
+
+export const UploadDbcRequest: MessageFns<UploadDbcRequest> = {
+  encode(message: UploadDbcRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== '') {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.fileName !== '') {
+      writer.uint32(18).string(message.fileName);
+    }
+    if (message.content.length !== 0) {
+      writer.uint32(26).bytes(message.content);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UploadDbcRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUploadDbcRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.fileName = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.content = Buffer.from(reader.bytes());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UploadDbcRequest {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : '',
+      fileName: isSet(object.fileName)
+        ? globalThis.String(object.fileName)
+        : isSet(object.file_name)
+          ? globalThis.String(object.file_name)
+          : '',
+      content: isSet(object.content) ? Buffer.from(bytesFromBase64(object.content)) : Buffer.alloc(0),
+    };
+  },
+
+  toJSON(message: UploadDbcRequest): unknown {
+    const obj: any = {};
+    if (message.name !== '') {
+      obj.name = message.name;
+    }
+    if (message.fileName !== '') {
+      obj.fileName = message.fileName;
+    }
+    if (message.content.length !== 0) {
+      obj.content = base64FromBytes(message.content);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<UploadDbcRequest>): UploadDbcRequest {
+    return UploadDbcRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<UploadDbcRequest>): UploadDbcRequest {
+    const message = createBaseUploadDbcRequest();
+    message.name = object.name ?? '';
+    message.fileName = object.fileName ?? '';
+    message.content = object.content ?? Buffer.alloc(0);
+    return message;
+  },
+};
+
+function createBaseUploadDbcResponse(): UploadDbcResponse {
+  return { dbc: undefined };
+}
+
+export const UploadDbcResponse: MessageFns<UploadDbcResponse> = {
+  encode(message: UploadDbcResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.dbc !== undefined) {
+      DbcFile.encode(message.dbc, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UploadDbcResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUploadDbcResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.dbc = DbcFile.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UploadDbcResponse {
+    return { dbc: isSet(object.dbc) ? DbcFile.fromJSON(object.dbc) : undefined };
+  },
+
+  toJSON(message: UploadDbcResponse): unknown {
+    const obj: any = {};
+    if (message.dbc !== undefined) {
+      obj.dbc = DbcFile.toJSON(message.dbc);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<UploadDbcResponse>): UploadDbcResponse {
+    return UploadDbcResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<UploadDbcResponse>): UploadDbcResponse {
+    const message = createBaseUploadDbcResponse();
+    message.dbc =
+      object.dbc !== undefined && object.dbc !== null ? DbcFile.fromPartial(object.dbc) : undefined;
+    return message;
+  },
+};
+
+function createBaseListDbcsRequest(): ListDbcsRequest {
+  return { page: undefined };
+}
+
+export const ListDbcsRequest: MessageFns<ListDbcsRequest> = {
+  encode(message: ListDbcsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.page !== undefined) {
+      PageRequest.encode(message.page, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListDbcsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListDbcsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.page = PageRequest.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListDbcsRequest {
+    return { page: isSet(object.page) ? PageRequest.fromJSON(object.page) : undefined };
+  },
+
+  toJSON(message: ListDbcsRequest): unknown {
+    const obj: any = {};
+    if (message.page !== undefined) {
+      obj.page = PageRequest.toJSON(message.page);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListDbcsRequest>): ListDbcsRequest {
+    return ListDbcsRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListDbcsRequest>): ListDbcsRequest {
+    const message = createBaseListDbcsRequest();
+    message.page =
+      object.page !== undefined && object.page !== null ? PageRequest.fromPartial(object.page) : undefined;
+    return message;
+  },
+};
+
+function createBaseListDbcsResponse(): ListDbcsResponse {
+  return { dbcs: [], page: undefined };
+}
+
+export const ListDbcsResponse: MessageFns<ListDbcsResponse> = {
+  encode(message: ListDbcsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.dbcs) {
+      DbcFile.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.page !== undefined) {
+      PageResponse.encode(message.page, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListDbcsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListDbcsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.dbcs.push(DbcFile.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.page = PageResponse.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListDbcsResponse {
+    return {
+      dbcs: globalThis.Array.isArray(object?.dbcs) ? object.dbcs.map((e: any) => DbcFile.fromJSON(e)) : [],
+      page: isSet(object.page) ? PageResponse.fromJSON(object.page) : undefined,
+    };
+  },
+
+  toJSON(message: ListDbcsResponse): unknown {
+    const obj: any = {};
+    if (message.dbcs?.length) {
+      obj.dbcs = message.dbcs.map((e) => DbcFile.toJSON(e));
+    }
+    if (message.page !== undefined) {
+      obj.page = PageResponse.toJSON(message.page);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListDbcsResponse>): ListDbcsResponse {
+    return ListDbcsResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListDbcsResponse>): ListDbcsResponse {
+    const message = createBaseListDbcsResponse();
+    message.dbcs = object.dbcs?.map((e) => DbcFile.fromPartial(e)) || [];
+    message.page =
+      object.page !== undefined && object.page !== null ? PageResponse.fromPartial(object.page) : undefined;
     return message;
   },
 };
@@ -1156,7 +1795,7 @@ export const UploadLogResponse: MessageFns<UploadLogResponse> = {
 };
 
 function createBaseStartAnalysisRequest(): StartAnalysisRequest {
-  return { analysisId: 0, useLlm: false };
+  return { analysisId: 0, useLlm: false, dbcId: 0 };
 }
 
 export const StartAnalysisRequest: MessageFns<StartAnalysisRequest> = {
@@ -1166,6 +1805,9 @@ export const StartAnalysisRequest: MessageFns<StartAnalysisRequest> = {
     }
     if (message.useLlm !== false) {
       writer.uint32(16).bool(message.useLlm);
+    }
+    if (message.dbcId !== 0) {
+      writer.uint32(24).int32(message.dbcId);
     }
     return writer;
   },
@@ -1199,6 +1841,14 @@ export const StartAnalysisRequest: MessageFns<StartAnalysisRequest> = {
             message.useLlm = reader.bool();
             continue;
           }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.dbcId = reader.int32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1223,6 +1873,11 @@ export const StartAnalysisRequest: MessageFns<StartAnalysisRequest> = {
         : isSet(object.use_llm)
           ? globalThis.Boolean(object.use_llm)
           : false,
+      dbcId: isSet(object.dbcId)
+        ? globalThis.Number(object.dbcId)
+        : isSet(object.dbc_id)
+          ? globalThis.Number(object.dbc_id)
+          : 0,
     };
   },
 
@@ -1234,6 +1889,9 @@ export const StartAnalysisRequest: MessageFns<StartAnalysisRequest> = {
     if (message.useLlm !== false) {
       obj.useLlm = message.useLlm;
     }
+    if (message.dbcId !== 0) {
+      obj.dbcId = Math.round(message.dbcId);
+    }
     return obj;
   },
 
@@ -1244,6 +1902,7 @@ export const StartAnalysisRequest: MessageFns<StartAnalysisRequest> = {
     const message = createBaseStartAnalysisRequest();
     message.analysisId = object.analysisId ?? 0;
     message.useLlm = object.useLlm ?? false;
+    message.dbcId = object.dbcId ?? 0;
     return message;
   },
 };

@@ -34,8 +34,12 @@ import {
   GetSeriesResponse,
   ListAnalysesRequest,
   ListAnalysesResponse,
+  ListDbcsRequest,
+  ListDbcsResponse,
   StartAnalysisRequest,
   StartAnalysisResponse,
+  UploadDbcRequest,
+  UploadDbcResponse,
   UploadLogRequest,
   UploadLogResponse,
   WatchAnalysisRequest,
@@ -90,8 +94,9 @@ export const AnalysisServiceService = {
   },
   /**
    * Queues the analysis job of an uploaded log. Only a `PENDING` analysis that has not been
-   * queued yet can be started.
-   * Errors: NOT_FOUND; FAILED_PRECONDITION (reason `ALREADY_STARTED`) when it was started
+   * queued yet can be started. With `dbc_id`, the signals of that DBC are decoded into the
+   * report's `signals`.
+   * Errors: NOT_FOUND (also for a DBC the caller cannot see); FAILED_PRECONDITION (reason `ALREADY_STARTED`) when it was started
    * before or is already terminal.
    */
   startAnalysis: {
@@ -104,6 +109,34 @@ export const AnalysisServiceService = {
     responseSerialize: (value: StartAnalysisResponse): Buffer =>
       Buffer.from(StartAnalysisResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): StartAnalysisResponse => StartAnalysisResponse.decode(value),
+  },
+  /**
+   * Uploads a DBC file (at most 4 MiB) for decoding user signals in later analyses. It is
+   * parsed before it is stored; the response says how many messages and signals it defines.
+   * Errors: INVALID_ARGUMENT (empty, too large, or not a valid DBC — the message names the
+   * line).
+   */
+  uploadDbc: {
+    path: '/charge.analysis.v1.AnalysisService/UploadDbc' as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: UploadDbcRequest): Buffer =>
+      Buffer.from(UploadDbcRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): UploadDbcRequest => UploadDbcRequest.decode(value),
+    responseSerialize: (value: UploadDbcResponse): Buffer =>
+      Buffer.from(UploadDbcResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): UploadDbcResponse => UploadDbcResponse.decode(value),
+  },
+  /** The caller's DBC files (all of them for admins), newest first, cursor-paged. */
+  listDbcs: {
+    path: '/charge.analysis.v1.AnalysisService/ListDbcs' as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListDbcsRequest): Buffer => Buffer.from(ListDbcsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListDbcsRequest => ListDbcsRequest.decode(value),
+    responseSerialize: (value: ListDbcsResponse): Buffer =>
+      Buffer.from(ListDbcsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListDbcsResponse => ListDbcsResponse.decode(value),
   },
   /**
    * One analysis: status, stage, progress, file facts and timestamps (not the report).
@@ -242,11 +275,21 @@ export interface AnalysisServiceServer extends UntypedServiceImplementation {
   uploadLog: handleClientStreamingCall<UploadLogRequest, UploadLogResponse>;
   /**
    * Queues the analysis job of an uploaded log. Only a `PENDING` analysis that has not been
-   * queued yet can be started.
-   * Errors: NOT_FOUND; FAILED_PRECONDITION (reason `ALREADY_STARTED`) when it was started
+   * queued yet can be started. With `dbc_id`, the signals of that DBC are decoded into the
+   * report's `signals`.
+   * Errors: NOT_FOUND (also for a DBC the caller cannot see); FAILED_PRECONDITION (reason `ALREADY_STARTED`) when it was started
    * before or is already terminal.
    */
   startAnalysis: handleUnaryCall<StartAnalysisRequest, StartAnalysisResponse>;
+  /**
+   * Uploads a DBC file (at most 4 MiB) for decoding user signals in later analyses. It is
+   * parsed before it is stored; the response says how many messages and signals it defines.
+   * Errors: INVALID_ARGUMENT (empty, too large, or not a valid DBC — the message names the
+   * line).
+   */
+  uploadDbc: handleUnaryCall<UploadDbcRequest, UploadDbcResponse>;
+  /** The caller's DBC files (all of them for admins), newest first, cursor-paged. */
+  listDbcs: handleUnaryCall<ListDbcsRequest, ListDbcsResponse>;
   /**
    * One analysis: status, stage, progress, file facts and timestamps (not the report).
    * Errors: NOT_FOUND.
@@ -329,8 +372,9 @@ export interface AnalysisServiceClient extends Client {
   ): ClientWritableStream<UploadLogRequest>;
   /**
    * Queues the analysis job of an uploaded log. Only a `PENDING` analysis that has not been
-   * queued yet can be started.
-   * Errors: NOT_FOUND; FAILED_PRECONDITION (reason `ALREADY_STARTED`) when it was started
+   * queued yet can be started. With `dbc_id`, the signals of that DBC are decoded into the
+   * report's `signals`.
+   * Errors: NOT_FOUND (also for a DBC the caller cannot see); FAILED_PRECONDITION (reason `ALREADY_STARTED`) when it was started
    * before or is already terminal.
    */
   startAnalysis(
@@ -347,6 +391,43 @@ export interface AnalysisServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: StartAnalysisResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Uploads a DBC file (at most 4 MiB) for decoding user signals in later analyses. It is
+   * parsed before it is stored; the response says how many messages and signals it defines.
+   * Errors: INVALID_ARGUMENT (empty, too large, or not a valid DBC — the message names the
+   * line).
+   */
+  uploadDbc(
+    request: UploadDbcRequest,
+    callback: (error: ServiceError | null, response: UploadDbcResponse) => void,
+  ): ClientUnaryCall;
+  uploadDbc(
+    request: UploadDbcRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: UploadDbcResponse) => void,
+  ): ClientUnaryCall;
+  uploadDbc(
+    request: UploadDbcRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: UploadDbcResponse) => void,
+  ): ClientUnaryCall;
+  /** The caller's DBC files (all of them for admins), newest first, cursor-paged. */
+  listDbcs(
+    request: ListDbcsRequest,
+    callback: (error: ServiceError | null, response: ListDbcsResponse) => void,
+  ): ClientUnaryCall;
+  listDbcs(
+    request: ListDbcsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListDbcsResponse) => void,
+  ): ClientUnaryCall;
+  listDbcs(
+    request: ListDbcsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListDbcsResponse) => void,
   ): ClientUnaryCall;
   /**
    * One analysis: status, stage, progress, file facts and timestamps (not the report).
