@@ -9,7 +9,7 @@ const schema = baseConfigSchema.extend({
   /** auth's gRPC address, for the token keys (JWKS). */
   AUTH_GRPC_ADDR: z.string().default('127.0.0.1:50051'),
   /** Directory of the local blob store (uploaded logs). Created when missing. */
-  ANALYSIS_BLOB_DIR: z.string().min(1).default('data/analysis-blobs'),
+  ANALYSIS_BLOB_DIR: z.string().min(1).default('.data/analysis-blobs'),
   /** Largest accepted log, enforced while the upload streams in. Default 2 GiB. */
   MAX_LOG_BYTES: z.coerce
     .number()
