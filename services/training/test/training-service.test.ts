@@ -1,4 +1,6 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { status, type Metadata, type ServiceError } from '@grpc/grpc-js';
@@ -582,7 +584,7 @@ describe('training service', () => {
     ).rejects.toThrow(/uq_model_versions_one_default/);
   });
 
-  test('an llm task without llamafactory-cli installed → FAILED_PRECONDITION at start, no fake run', async () => {
+  test('an llm task without llamafactory-cli installed → FAILED_PRECONDITION at start, no fake run; keyword-hit evaluation', async () => {
     const sft = (
       await upload(
         { datasetType: T.DatasetType.DATASET_TYPE_SFT, name: 'sft' },
@@ -604,6 +606,80 @@ describe('training service', () => {
     expect((err as ServiceError).metadata.get('error-reason')).toEqual(['TRAINER_UNAVAILABLE']);
     expect((await getTask(task.id)).status).toBe(T.TaskStatus.TASK_STATUS_PENDING);
     expect(await statusOf(createTask(sft.id, {}))).toBe(status.FAILED_PRECONDITION);
+
+    // Keyword-hit evaluation of an LLM served behind an OpenAI-compatible endpoint. The task
+    // is marked completed directly: this host cannot run LLaMA-Factory.
+    await rows(
+      `update training.training_tasks set status = 'completed', model_path = '/models/lora' where id = $1`,
+      [task.id],
+    );
+    const probes = (
+      await upload(
+        { datasetType: T.DatasetType.DATASET_TYPE_SFT, name: 'probes' },
+        [
+          { instruction: 'why did charging stop?', input: '', output: 'BST', keywords: ['BST', 'charger'] },
+          {
+            conversations: [
+              { from: 'human', value: 'what is BHM?' },
+              { from: 'gpt', value: 'handshake' },
+            ],
+            keywords: ['handshake'],
+          },
+          { instruction: 'no keywords here', input: '', output: 'x' },
+        ]
+          .map((x) => JSON.stringify(x))
+          .join('\n'),
+      )
+    ).dataset!;
+    const seen: { model: string; messages: { role: string; content: string }[] }[] = [];
+    const llm = createServer((req, res) => {
+      let body = '';
+      req.on('data', (d: Buffer) => (body += d.toString()));
+      req.on('end', () => {
+        seen.push(JSON.parse(body) as (typeof seen)[number]);
+        res.setHeader('content-type', 'application/json');
+        res.end(
+          JSON.stringify({ choices: [{ message: { role: 'assistant', content: 'The charger sent BST.' } }] }),
+        );
+      });
+    });
+    await new Promise<void>((r) => llm.listen(0, '127.0.0.1', () => r()));
+    try {
+      const endpoint = `http://127.0.0.1:${(llm.address() as AddressInfo).port}/v1`;
+      const evaluation = (
+        await call<trainingV1.CreateEvaluationRequest, trainingV1.CreateEvaluationResponse>(
+          'createEvaluation',
+          {
+            taskId: task.id,
+            keyword: { datasetId: probes.id, endpoint, model: 'qwen-lora', keywords: [], maxSamples: 0 },
+          },
+        )
+      ).evaluation!;
+      expect(JSON.parse(evaluation.metrics)).toMatchObject({
+        samples: 2,
+        keyword_hit_rate: 0.5,
+        samples_all_hit: 1,
+        model: 'qwen-lora',
+      });
+      expect(seen.map((r) => r.messages.at(-1)!.content)).toEqual(['why did charging stop?', 'what is BHM?']);
+      expect(seen.every((r) => r.model === 'qwen-lora')).toBe(true);
+    } finally {
+      await new Promise((r) => llm.close(r));
+    }
+    expect(
+      await statusOf(
+        call('createEvaluation', {
+          taskId: task.id,
+          keyword: {
+            datasetId: probes.id,
+            endpoint: 'http://127.0.0.1:1/v1',
+            model: 'm',
+            keywords: [],
+            maxSamples: 1,
+          },
+        }),
+      ),
+    ).toBe(status.UNAVAILABLE);
   });
 
   test('a running task whose runner stopped sending heartbeats is failed by the reaper', async () => {

@@ -303,6 +303,23 @@ export function trainingHandlers(deps: TrainingHandlerDeps): UntypedServiceImple
             ),
           };
         }
+        if (req.keyword) {
+          const k = req.keyword;
+          const row = await registry.evaluateKeywords(
+            ctx.em,
+            who,
+            req.taskId,
+            {
+              datasetId: k.datasetId,
+              endpoint: k.endpoint,
+              model: k.model,
+              keywords: k.keywords,
+              maxSamples: k.maxSamples,
+            },
+            ctx.signal,
+          );
+          return { evaluation: toEvaluation(row) };
+        }
         if (req.manual) {
           const m = req.manual;
           const row = await registry.evaluateManually(ctx.em, who, req.taskId, {
@@ -313,7 +330,7 @@ export function trainingHandlers(deps: TrainingHandlerDeps): UntypedServiceImple
           });
           return { evaluation: toEvaluation(row) };
         }
-        throw DomainError.invalidArgument('kind', 'set automatic or manual');
+        throw DomainError.invalidArgument('kind', 'set automatic, keyword or manual');
       },
     ),
     listEvaluations: rpc.unary<trainingV1.ListEvaluationsRequest, trainingV1.ListEvaluationsResponse>(

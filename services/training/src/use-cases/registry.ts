@@ -7,6 +7,7 @@ import {
   type FilterQuery,
 } from '@mikro-orm/postgresql';
 import { DomainError } from '@charge/errors';
+import { keywordHitRate, keywordProbe } from '../domain/keyword-hits';
 import { decodePageToken, encodePageToken, pageSize } from '../domain/paging';
 import {
   classificationReport,
@@ -29,6 +30,14 @@ export interface ManualEvaluationInput {
   metrics: string;
   recommendedPlan?: string;
   notes: string;
+}
+
+export interface KeywordEvaluationInput {
+  datasetId: number;
+  endpoint: string;
+  model: string;
+  keywords: string[];
+  maxSamples: number;
 }
 
 export class RegistryUseCases {
@@ -266,6 +275,94 @@ export class RegistryUseCases {
     };
     return this.record(em, caller, taskId, {
       evaluator: 'flow-control-evaluator',
+      evaluationType: 'automatic',
+      metrics,
+    });
+  }
+
+  /** Keyword hits of an LLM task's served model on an SFT dataset's prompts. */
+  async evaluateKeywords(
+    em: EntityManager,
+    caller: Caller,
+    taskId: number,
+    input: KeywordEvaluationInput,
+    signal: AbortSignal,
+  ): Promise<EvaluationRow> {
+    const task = await this.tasks.get(em, caller, taskId, 'task_id');
+    assertOwner(caller, task);
+    if (task.modelType !== 'llm' || task.status !== 'completed') {
+      throw DomainError.failedPrecondition(
+        'keyword evaluation needs a completed llm task',
+        'NOT_COMPLETED_LLM',
+      );
+    }
+    let url: URL;
+    try {
+      url = new URL(`${input.endpoint.replace(/\/+$/, '')}/chat/completions`);
+    } catch {
+      throw DomainError.invalidArgument('keyword.endpoint', 'must be an http(s) URL');
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+      throw DomainError.invalidArgument('keyword.endpoint', 'must be an http(s) URL');
+    }
+    const model = requireText('keyword.model', input.model, 200);
+    const max = input.maxSamples || 50;
+    if (max < 1 || max > 500) throw DomainError.invalidArgument('keyword.max_samples', 'must be 1..500');
+    checkId('keyword.dataset_id', input.datasetId);
+    const dataset = await em.findOne(DatasetEntity, { id: input.datasetId });
+    if (!dataset || !(dataset.isPublic || isAdmin(caller) || dataset.createdBy === caller.claims.userId)) {
+      throw DomainError.notFound('dataset', input.datasetId);
+    }
+    if (dataset.datasetType !== 'sft' || !dataset.filePath) {
+      throw DomainError.invalidArgument('keyword.dataset_id', 'must be an sft dataset');
+    }
+    const fallback = input.keywords.map((k) => k.trim()).filter(Boolean);
+    const probes = (await readFile(dataset.filePath, 'utf8'))
+      .split('\n')
+      .filter((l) => l.trim())
+      .map((l) => keywordProbe(JSON.parse(l) as Record<string, unknown>, fallback))
+      .filter((p) => p !== undefined)
+      .slice(0, max);
+    if (!probes.length)
+      throw DomainError.invalidArgument('keyword.keywords', 'no sample has keywords and none were given');
+    let hitSum = 0;
+    let allHit = 0;
+    let latency = 0;
+    for (const probe of probes) {
+      const started = Date.now();
+      let answer: string;
+      try {
+        const res = await fetch(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ model, messages: probe.messages, temperature: 0 }),
+          signal: AbortSignal.any([signal, AbortSignal.timeout(60_000)]),
+        });
+        if (!res.ok) throw new Error(`HTTP ${res.status}`);
+        const body = (await res.json()) as { choices?: { message?: { content?: string } }[] };
+        answer = body.choices?.[0]?.message?.content ?? '';
+      } catch (error) {
+        throw DomainError.unavailable(
+          `the model endpoint failed: ${(error as Error).message}`,
+          'ENDPOINT_UNAVAILABLE',
+        );
+      }
+      latency += Date.now() - started;
+      const rate = keywordHitRate(answer, probe.keywords);
+      hitSum += rate;
+      if (rate === 1) allHit++;
+    }
+    const metrics = {
+      dataset_id: input.datasetId,
+      endpoint: input.endpoint,
+      model,
+      samples: probes.length,
+      keyword_hit_rate: hitSum / probes.length,
+      samples_all_hit: allHit,
+      latency_ms_avg: Math.round(latency / probes.length),
+    };
+    return this.record(em, caller, taskId, {
+      evaluator: 'keyword-hit',
       evaluationType: 'automatic',
       metrics,
     });
