@@ -8,10 +8,12 @@ import {
   type ServiceError,
   type StatusObject,
 } from '@grpc/grpc-js';
+import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Logger } from '@charge/service-kit';
 import type { GatewayConfig } from './config';
 import { errorBody, httpStatusOf } from './errors';
 import { GRPC_WEB_CONTENT_TYPES, handleGrpcWeb } from './grpc-web';
+import { GatewayMetrics } from './metrics';
 import { HTTP_BODY_TYPE, type Api, type Route } from './routes';
 import { BadRequest, buildRequest, httpBodyChunk } from './transcode';
 import { passBytes, type Upstreams } from './upstreams';
@@ -23,6 +25,9 @@ export const CORS_ALLOWED_HEADERS =
   'authorization, content-type, x-request-id, traceparent, tracestate, x-grpc-web, x-user-agent, grpc-timeout';
 export const CORS_EXPOSED_HEADERS = 'x-request-id, grpc-status, grpc-message, grpc-status-details-bin';
 
+/** The gRPC code each error response carried (for metrics and spans). */
+const grpcCodes = new WeakMap<ServerResponse, number>();
+
 /** Answers with 413 after the body grew past its limit. */
 class TooLarge extends Error {}
 
@@ -30,6 +35,8 @@ class TooLarge extends Error {}
 export class Gateway {
   private readonly routes: Route[];
   private serving = true;
+  readonly metrics = new GatewayMetrics();
+  private readonly tracer = trace.getTracer('gateway');
 
   constructor(
     private readonly api: Api,
@@ -50,22 +57,51 @@ export class Gateway {
     this.serving = false;
   }
 
+  /**
+   * One HTTP request: a server span (child of the caller's `traceparent`) that is active
+   * while the upstream call starts, so the trace continues into the services; metrics by
+   * route template once the response is done.
+   */
   readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
-    this.dispatch(req, res).catch((error: unknown) => {
-      this.logger.error({ err: error }, 'gateway request failed');
-      if (!res.headersSent) sendError(res, status.INTERNAL, 'internal error');
-      else res.destroy();
+    const method = (req.method ?? 'GET').toUpperCase();
+    const label = { route: '(unmatched)' };
+    const finish = this.metrics.start();
+    const parent = propagation.extract(ROOT_CONTEXT, req.headers);
+    const span = this.tracer.startSpan(`${method} gateway`, { kind: SpanKind.SERVER }, parent);
+    res.once('close', () => {
+      const code =
+        grpcCodes.get(res) ?? (res.writableFinished && res.statusCode < 400 ? status.OK : status.CANCELLED);
+      finish(label.route, method, res.statusCode, code);
+      span.updateName(`${method} ${label.route}`);
+      span.setAttribute('http.response.status_code', res.statusCode);
+      span.setAttribute('rpc.grpc.status_code', code);
+      if (code !== status.OK) span.setStatus({ code: SpanStatusCode.ERROR });
+      span.end();
     });
+    context.with(trace.setSpan(parent, span), () =>
+      this.dispatch(req, res, label).catch((error: unknown) => {
+        this.logger.error({ err: error }, 'gateway request failed');
+        if (!res.headersSent) sendError(res, status.INTERNAL, 'internal error');
+        else res.destroy();
+      }),
+    );
   };
 
-  private async dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  private async dispatch(req: IncomingMessage, res: ServerResponse, label: { route: string }): Promise<void> {
     const requestId = headerValue(req, 'x-request-id')?.slice(0, 100) || randomUUID();
     res.setHeader('x-request-id', requestId);
     if (this.applyCors(req, res)) return;
     const url = new URL(req.url ?? '/', 'http://gateway');
     const method = (req.method ?? 'GET').toUpperCase();
 
+    if (url.pathname === '/metrics' && method === 'GET') {
+      label.route = '/metrics';
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
+      res.end(this.metrics.render());
+      return;
+    }
     if (url.pathname === '/healthz' && (method === 'GET' || method === 'HEAD')) {
+      label.route = '/healthz';
       res.writeHead(this.serving ? 200 : 503, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ status: this.serving ? 'SERVING' : 'NOT_SERVING' }));
       return;
@@ -73,6 +109,7 @@ export class Gateway {
     const contentType = (headerValue(req, 'content-type') ?? '').split(';')[0].trim().toLowerCase();
     if (method === 'POST' && GRPC_WEB_CONTENT_TYPES.has(contentType)) {
       const target = this.api.methods.get(url.pathname);
+      if (target) label.route = url.pathname;
       if (!target) return sendError(res, status.UNIMPLEMENTED, `unknown method ${url.pathname}`, 404);
       return handleGrpcWeb(req, res, {
         contentType,
@@ -96,6 +133,7 @@ export class Gateway {
     }
     if (!route || !bindings)
       return sendError(res, status.NOT_FOUND, `no route for ${method} ${url.pathname}`);
+    label.route = route.template.source;
     const client = this.upstreams.get(route.upstream);
     if (!client) return sendError(res, status.UNAVAILABLE, `no upstream configured for ${route.upstream}`);
     const metadata = this.metadataFor(req, requestId);
@@ -222,9 +260,10 @@ export class Gateway {
             });
           res.end();
         } else if (!res.headersSent) sendGrpcError(res, s, route.upstream);
-        else if (!rawBody && !res.destroyed)
+        else if (!rawBody && !res.destroyed) {
+          grpcCodes.set(res, s.code);
           res.end(`${JSON.stringify({ error: errorBody(s.code, s.details, s.metadata, route.upstream) })}\n`);
-        else res.destroy();
+        } else res.destroy();
         resolve();
       });
       res.once('close', () => {
@@ -415,6 +454,7 @@ export function sendError(
   trailers?: Metadata,
   domain?: string,
 ): void {
+  grpcCodes.set(res, code);
   if (res.headersSent) return void res.destroy();
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (httpStatus === 413) headers.connection = 'close';

@@ -430,6 +430,30 @@ describe('gateway over real auth + audit', () => {
     expect(analysisV1.WatchAnalysisResponse.decode(watchFrames[2].payload).progress).toBe(1);
   });
 
+  test('/metrics counts requests by route template, method, HTTP status and gRPC code', async () => {
+    await call('GET', '/v1/auth/me');
+    await call('GET', '/v1/users/7/nothing');
+    const text = await (await call('GET', '/metrics')).text();
+    const counts = new Map(
+      text
+        .split('\n')
+        .filter((l) => l.startsWith('gateway_requests_total{'))
+        .map((l) => [
+          l.slice('gateway_requests_total{'.length, l.lastIndexOf('}')),
+          Number(l.split(' ').pop()),
+        ]),
+    );
+    const count = (labels: string) => counts.get(labels) ?? 0;
+    expect(count('route="/v1/auth/login",method="POST",status="200",grpc_code="0"')).toBeGreaterThanOrEqual(
+      4,
+    );
+    expect(count('route="/v1/auth/me",method="GET",status="401",grpc_code="16"')).toBeGreaterThanOrEqual(1);
+    expect(count('route="(unmatched)",method="GET",status="404",grpc_code="5"')).toBeGreaterThanOrEqual(1);
+    expect(text).toMatch(
+      /^gateway_request_duration_seconds_count\{route="\/v1\/auth\/login",method="POST"\} \d+$/m,
+    );
+  });
+
   test('/healthz answers SERVING', async () => {
     const health = await json(await call('GET', '/healthz'));
     expect(health).toEqual({ status: 200, body: { status: 'SERVING' } });
