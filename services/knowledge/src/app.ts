@@ -13,6 +13,7 @@ import type { KnowledgeConfig } from './config';
 import { Tokenizer } from './domain/tokenizer';
 import { EmbeddingRegistry } from './embeddings/provider';
 import { knowledgeHandlers } from './grpc/knowledge.handlers';
+import { createDifyRetrievalServer } from './http/dify-retrieval';
 import { entities, migrations, SCHEMA } from './persistence/schema';
 import type { UseCaseDeps } from './use-cases/caller';
 import { CollectionUseCases } from './use-cases/collections';
@@ -79,11 +80,30 @@ export async function build({
   const documents = new DocumentUseCases(deps, collections, (id) => worker.enqueue(id));
   for (const id of await documents.unfinished(orm.em.fork())) worker.enqueue(id);
 
+  const retrieval = new RetrievalUseCases(deps, collections, tokenizer);
+  const verifier = jwksVerifierFromAuth(config.AUTH_GRPC_ADDR, lifecycle);
+
+  if (config.KNOWLEDGE_HTTP_PORT > 0) {
+    const http = createDifyRetrievalServer({
+      orm,
+      retrieval,
+      verifier,
+      apiKeys: config.KNOWLEDGE_DIFY_API_KEYS,
+      logger,
+    });
+    await new Promise<void>((resolve, reject) => {
+      http.once('error', reject);
+      http.listen(config.KNOWLEDGE_HTTP_PORT, config.GRPC_HOST, () => resolve());
+    });
+    lifecycle.onStop('http', () => new Promise<void>((resolve) => http.close(() => resolve())));
+    logger.info({ port: config.KNOWLEDGE_HTTP_PORT }, 'Dify external knowledge endpoint: POST /retrieval');
+  }
+
   const implementation = knowledgeHandlers({
-    rpc: new Rpc({ logger, verifier: jwksVerifierFromAuth(config.AUTH_GRPC_ADDR, lifecycle), orm, inflight }),
+    rpc: new Rpc({ logger, verifier, orm, inflight }),
     collections,
     documents,
-    retrieval: new RetrievalUseCases(deps, collections, tokenizer),
+    retrieval,
     maxDocumentBytes: config.KNOWLEDGE_MAX_DOCUMENT_BYTES,
     watchIntervalMs: 200,
   });

@@ -11,6 +11,7 @@ import { createOrm, migrateOrm, type RunningService } from '@charge/service-kit'
 import {
   clientFor,
   createTestDatabase,
+  freePort,
   startTestService,
   statusOf,
   TestNatsServer,
@@ -46,6 +47,7 @@ describe('knowledge service', () => {
   /** An OpenAI-compatible embeddings server serving `bge-base-zh-v1.5` (character n-grams only). */
   let embedServer: Server;
   let embedRequests = 0;
+  let difyUrl: string;
 
   const rows = (sql: string, params: unknown[] = []) =>
     withClient(db.url, (c) => c.query(sql, params).then((r) => r.rows as Record<string, unknown>[]));
@@ -134,6 +136,8 @@ describe('knowledge service', () => {
     const orm = await createOrm({ schema: SCHEMA, entities, migrations, databaseUrl: db.url });
     await migrateOrm(orm, SCHEMA);
     await orm.close();
+    const httpPort = await freePort();
+    difyUrl = `http://127.0.0.1:${httpPort}/retrieval`;
     service = await startTestService(
       { name: 'knowledge', loadConfig, build },
       {
@@ -145,6 +149,8 @@ describe('knowledge service', () => {
           KNOWLEDGE_DATA_DIR: dataDir,
           EMBEDDING_API_URL: `http://127.0.0.1:${(embedServer.address() as AddressInfo).port}`,
           EMBEDDING_API_MODELS: 'bge-base-zh-v1.5',
+          KNOWLEDGE_HTTP_PORT: String(httpPort),
+          KNOWLEDGE_DIFY_API_KEYS: 'dify-test-key',
         },
       },
     );
@@ -433,6 +439,52 @@ describe('knowledge service', () => {
     } finally {
       await nc.close();
     }
+  });
+
+  test("Dify's External Knowledge API: POST /retrieval with an API key (public) or an access token", async () => {
+    const pub = await createCollection({ name: 'public faults', public: true }, admin);
+    const doc = await upload(pub.id, 'faults.csv', FAULT_CSV, false, admin);
+    await watch(doc.id, admin);
+    const post = async (auth: string | undefined, body: object) => {
+      const res = await fetch(difyUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(auth ? { authorization: auth } : {}) },
+        body: JSON.stringify(body),
+      });
+      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+    };
+    const ok = await post('Bearer dify-test-key', {
+      knowledge_id: String(pub.id),
+      query: '停充码=1002',
+      retrieval_setting: { top_k: 2, score_threshold: 0.5 },
+    });
+    expect(ok.status).toBe(200);
+    const records = ok.body.records as { title: string; score: number; content: string; metadata: object }[];
+    expect(records[0]).toMatchObject({
+      title: 'faults.csv',
+      score: 1,
+      metadata: { row: 3, primary_tag: '停充码=1002' },
+    });
+    expect(records.length).toBeLessThanOrEqual(2);
+    expect(records.every((r) => r.score >= 0.5)).toBe(true);
+    // API keys see public collections only; the owner's token sees the owner's.
+    const hidden = await post('Bearer dify-test-key', { knowledge_id: String(faults.id), query: '1001' });
+    expect(hidden).toEqual({ status: 404, body: expect.objectContaining({ error_code: 2001 }) });
+    const mine = await post(`Bearer ${owner.get('authorization')[0].toString().slice(7)}`, {
+      knowledge_id: String(faults.id),
+      query: '1001',
+    });
+    expect(mine.status).toBe(200);
+    expect((mine.body.records as { metadata: { primary_tag: string } }[])[0].metadata.primary_tag).toBe(
+      '停充码=1001',
+    );
+    expect((await post(undefined, { knowledge_id: '1', query: 'x' })).body).toMatchObject({
+      error_code: 1001,
+    });
+    expect((await post('Bearer wrong', { knowledge_id: '1', query: 'x' })).body).toMatchObject({
+      error_code: 1002,
+    });
+    expect((await post('Bearer dify-test-key', { knowledge_id: '999999', query: 'x' })).status).toBe(404);
   });
 
   test('users.deleted: uploads and queries lose their user; the collections are deactivated', async () => {
