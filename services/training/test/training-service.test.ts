@@ -456,6 +456,14 @@ describe('training service', () => {
       })
     ).task!;
     expect(task.hyperparameters).toMatchObject({ numTrainEpochs: 2, perDeviceTrainBatchSize: 8 });
+    const nc = await connectNats(nats.url, 'test-progress');
+    const progress: Record<string, unknown>[] = [];
+    nc.subscribe(`training.progress.${task.id}`, {
+      callback: (_e, m) => {
+        progress.push(m.json());
+      },
+    });
+    await nc.flush();
     await start(task.id);
     expect(
       (await untilStatus(task.id, [T.TaskStatus.TASK_STATUS_COMPLETED, T.TaskStatus.TASK_STATUS_FAILED]))
@@ -474,6 +482,14 @@ describe('training service', () => {
       [task.id],
     );
     expect(note.meta_info).toMatchObject({ strategy: 'balanced', kept: 90, total: 110 });
+    await eventually(
+      async () => progress.length,
+      () => progress.some((p) => p.status === 'completed'),
+      5000,
+    );
+    await nc.close();
+    expect(progress.some((p) => p.status === 'running' && typeof p.current_step === 'number')).toBe(true);
+    expect(progress.at(-1)).toMatchObject({ task_id: task.id, status: 'completed', progress: 100 });
   });
 
   test('two tasks with one slot run one after the other', async () => {

@@ -36,6 +36,9 @@ export interface RunnerOptions {
 
 type Outcome = 'done' | 'requeue';
 
+/** Core NATS subject prefix of per-task progress notifications (`training.progress.<id>`). */
+export const PROGRESS_SUBJECT_PREFIX = 'training.progress.';
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
@@ -275,6 +278,14 @@ export class TrainingRunner {
           updatedAt: new Date(),
         },
       );
+      this.notify(task.id, {
+        status: 'running',
+        current_step: latest!.step,
+        total_steps: latestTotal ?? null,
+        progress: latestPercentage ?? null,
+        loss: latest!.loss ?? null,
+        accuracy: latest!.accuracy ?? null,
+      });
     };
 
     let cancelled = false;
@@ -410,6 +421,23 @@ export class TrainingRunner {
       }
     });
     this.options.relay.kick();
+    this.notify(task.id, {
+      status,
+      progress: fields.progress ?? null,
+      error_message: fields.errorMessage ?? null,
+    });
+  }
+
+  /** Best-effort fan-out on `training.progress.<id>` (core NATS; the database stays the record). */
+  private notify(taskId: number, body: Record<string, unknown>): void {
+    try {
+      this.options.nc.publish(
+        `${PROGRESS_SUBJECT_PREFIX}${taskId}`,
+        JSON.stringify({ task_id: taskId, ...body }),
+      );
+    } catch (error) {
+      this.options.logger.debug({ err: error, task_id: taskId }, 'progress notification dropped');
+    }
   }
 
   /** SIGTERM to the trainer's process group, SIGKILL after the grace period. */
