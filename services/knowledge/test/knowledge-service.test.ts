@@ -27,7 +27,7 @@ import { BUILTIN_MODEL, hashedEmbedding } from '../src/domain/hashed-embedder';
 import { entities, migrations, SCHEMA } from '../src/persistence/schema';
 import { ChromaStore } from '../src/vector/chroma-store';
 import { TestChromaServer } from './chroma-server';
-import { docx, FAULT_CSV, MANUAL_MD, pdf, xlsx } from './fixtures';
+import { docx, FAULT_CORPUS, FAULT_CSV, MANUAL_MD, PARAPHRASES, pdf, xlsx } from './fixtures';
 
 const K = knowledgeV1;
 type UnaryFn = (req: unknown, md: Metadata, cb: (e: ServiceError | null, r: unknown) => void) => unknown;
@@ -247,6 +247,26 @@ describe('knowledge service', () => {
     const history = await call<knowledgeV1.ListQueriesResponse>('listQueries', { collectionId: faults.id });
     expect(history.queries.map((q) => q.id)).toEqual([res.queryId]);
     expect(JSON.parse(history.queries[0].responseText)[0]).toMatchObject({ filename: 'faults.csv', row: 5 });
+  });
+
+  test('retrieval quality on a fault-code corpus with the built-in embedder: recall@5 for codes and paraphrases', async () => {
+    const corpus = await createCollection({
+      name: 'quality',
+      collectionType: K.CollectionType.COLLECTION_TYPE_TABLE,
+    });
+    const csv = ['故障码,故障名称,原因,处理措施', ...FAULT_CORPUS.map((r) => r.join(','))].join('\n');
+    expect((await ingest(corpus.id, 'corpus.csv', csv)).chunkCount).toBe(FAULT_CORPUS.length);
+    const recallAt5 = async (queries: [string, string][]) => {
+      let hits = 0;
+      for (const [query, code] of queries) {
+        const passages = await retrieve([corpus.id], query, { topK: 5 });
+        if (passages.some((p) => p.primaryTag === `故障码=${code}`)) hits++;
+      }
+      return hits / queries.length;
+    };
+    expect(await recallAt5(FAULT_CORPUS.map((r) => [r[0], r[0]]))).toBe(1);
+    expect(await recallAt5(FAULT_CORPUS.map((r) => [`故障码=${r[0]}`, r[0]]))).toBe(1);
+    expect(await recallAt5(PARAPHRASES)).toBeGreaterThanOrEqual(0.7);
   });
 
   test('markdown, xlsx, html, docx and pdf ingest with heading/sheet citations', async () => {
