@@ -21,6 +21,7 @@ import { analysisHandlers, progressCodec } from './grpc/analysis.handlers';
 import { entities, migrations, SCHEMA } from './persistence/schema';
 import { LocalBlobStore } from './storage/blob-store';
 import { AnalysisUseCases } from './use-cases/analyses';
+import { LlmRefiner } from './use-cases/llm-refiner';
 import { ProgressBus } from './use-cases/progress-bus';
 import { AnalysisWorker } from './workers/analysis-worker';
 
@@ -65,6 +66,18 @@ export async function build({
     bus,
     logger,
     maxAttempts: config.ANALYSIS_JOB_MAX_ATTEMPTS,
+    llm:
+      config.LLM_BASE_URL && config.LLM_MODEL
+        ? new LlmRefiner({
+            baseUrl: config.LLM_BASE_URL,
+            model: config.LLM_MODEL,
+            apiKey: config.LLM_API_KEY,
+            timeoutMs: config.LLM_TIMEOUT_MS,
+            retries: config.LLM_RETRIES,
+            maxIterations: config.MAX_ITERATIONS,
+            logger,
+          })
+        : undefined,
   });
   const analyses = new AnalysisUseCases({
     blobs,

@@ -2,30 +2,44 @@ import { z } from 'zod';
 import { natsConfigSchema } from '@charge/events';
 import { baseConfigSchema, databaseConfigSchema, parseConfig } from '@charge/service-kit';
 
-const schema = baseConfigSchema.extend({
-  ...databaseConfigSchema.shape,
-  ...natsConfigSchema.shape,
-  GRPC_PORT: z.coerce.number().int().min(0).max(65535).default(50052),
-  /** auth's gRPC address, for the token keys (JWKS). */
-  AUTH_GRPC_ADDR: z.string().default('127.0.0.1:50051'),
-  /** Directory of the local blob store (uploaded logs). Created when missing. */
-  ANALYSIS_BLOB_DIR: z.string().min(1).default('.data/analysis-blobs'),
-  /** Largest accepted log, enforced while the upload streams in. Default 2 GiB. */
-  MAX_LOG_BYTES: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(2 ** 40)
-    .default(2 * 1024 ** 3),
-  /** Concurrent analysis jobs in this process; 0 runs the API only. */
-  ANALYSIS_WORKERS: z.coerce.number().int().min(0).max(64).default(2),
-  /** Durable name of the workers' consumer on ANALYSIS_JOBS (shared by every replica). */
-  ANALYSIS_JOBS_CONSUMER: z.string().min(1).default('analysis-workers'),
-  /** JetStream ack wait of a job; a running job sends progress heartbeats well within it. */
-  ANALYSIS_JOB_ACK_WAIT_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
-  /** Deliveries of a job that keeps failing unexpectedly before it is stored as failed. */
-  ANALYSIS_JOB_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(3),
-});
+const schema = baseConfigSchema
+  .extend({
+    ...databaseConfigSchema.shape,
+    ...natsConfigSchema.shape,
+    GRPC_PORT: z.coerce.number().int().min(0).max(65535).default(50052),
+    /** auth's gRPC address, for the token keys (JWKS). */
+    AUTH_GRPC_ADDR: z.string().default('127.0.0.1:50051'),
+    /** Directory of the local blob store (uploaded logs). Created when missing. */
+    ANALYSIS_BLOB_DIR: z.string().min(1).default('.data/analysis-blobs'),
+    /** Largest accepted log, enforced while the upload streams in. Default 2 GiB. */
+    MAX_LOG_BYTES: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(2 ** 40)
+      .default(2 * 1024 ** 3),
+    /** Concurrent analysis jobs in this process; 0 runs the API only. */
+    ANALYSIS_WORKERS: z.coerce.number().int().min(0).max(64).default(2),
+    /** Durable name of the workers' consumer on ANALYSIS_JOBS (shared by every replica). */
+    ANALYSIS_JOBS_CONSUMER: z.string().min(1).default('analysis-workers'),
+    /** JetStream ack wait of a job; a running job sends progress heartbeats well within it. */
+    ANALYSIS_JOB_ACK_WAIT_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
+    /** Deliveries of a job that keeps failing unexpectedly before it is stored as failed. */
+    ANALYSIS_JOB_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(3),
+    /** OpenAI-compatible endpoint for the LLM refinement; without it analyses stay rule-based. */
+    LLM_BASE_URL: z.url().optional(),
+    LLM_MODEL: z.string().min(1).optional(),
+    LLM_API_KEY: z.string().min(1).optional(),
+    LLM_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(60_000),
+    /** Retries of one failed LLM call (HTTP 5xx/429, network, timeout), with exponential backoff. */
+    LLM_RETRIES: z.coerce.number().int().min(0).max(10).default(2),
+    /** Refinement rounds before `max_iterations_reached`. */
+    MAX_ITERATIONS: z.coerce.number().int().min(1).max(10).default(3),
+  })
+  .refine((c) => (c.LLM_BASE_URL === undefined) === (c.LLM_MODEL === undefined), {
+    message: 'LLM_BASE_URL and LLM_MODEL must be set together',
+    path: ['LLM_MODEL'],
+  });
 
 export type AnalysisConfig = z.infer<typeof schema>;
 

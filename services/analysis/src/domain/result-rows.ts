@@ -11,6 +11,17 @@ export interface ResultRowInput {
 
 const clip = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
 
+/** One `recommendation` row per LLM recommendation, with the verdict's confidence. */
+export function recommendationRows(recommendations: string[], confidence: number): ResultRowInput[] {
+  return recommendations.map((text, i) => ({
+    resultType: 'recommendation' as const,
+    title: clip(`Recommendation ${i + 1}`, 200),
+    content: text,
+    confidenceScore: confidence,
+    metaInfo: { index: i, source: 'llm' },
+  }));
+}
+
 /** The summary row and one row per finding, in report order (rule-based: confidence 1). */
 export function resultRows(report: ChargingReport): ResultRowInput[] {
   const findings = report.sessions.flatMap((s) => s.findings.map((f) => ({ session: s.index, f })));

@@ -46,4 +46,10 @@ export function parsingProgress(fraction: number | undefined): number {
   return Math.round((0.05 + 0.85 * f) * 10_000) / 10_000;
 }
 
-export const PROGRESS = { validating: 0.02, parsingStart: 0.05, reporting: 0.95, done: 1 } as const;
+export const PROGRESS = {
+  validating: 0.02,
+  parsingStart: 0.05,
+  refining: 0.91,
+  reporting: 0.95,
+  done: 1,
+} as const;

@@ -134,13 +134,23 @@ export class AnalysesRepository {
    * result rows of the analysis are replaced, so a redelivered job never duplicates them.
    * False (nothing written) when the analysis was cancelled meanwhile.
    */
-  async complete(id: number, report: unknown, results: ResultRowInput[]): Promise<boolean> {
+  async complete(
+    id: number,
+    report: unknown,
+    results: ResultRowInput[],
+    outcome: {
+      status: 'completed' | 'validation_failed' | 'max_iterations_reached';
+      errorMessage?: string;
+    } = {
+      status: 'completed',
+    },
+  ): Promise<boolean> {
     return this.em.transactional(async (em) => {
       const rows = await em.execute(
-        `update ${T} set "status" = 'completed', "stage" = 'done', "progress" = 1, "result_data" = ?::jsonb,
-           "error_message" = null, "completed_at" = now(), "updated_at" = now()
+        `update ${T} set "status" = ?, "stage" = 'done', "progress" = 1, "result_data" = ?::jsonb,
+           "error_message" = ?, "completed_at" = now(), "updated_at" = now()
           where "id" = ? and "status" = 'processing' returning "id"`,
-        [JSON.stringify(report), id],
+        [outcome.status, JSON.stringify(report), outcome.errorMessage ?? null, id],
       );
       if (rows.length === 0) return false;
       await em.execute(`delete from ${R} where "analysis_id" = ?`, [id]);

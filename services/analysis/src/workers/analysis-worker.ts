@@ -11,10 +11,11 @@ import {
   type ChargingReport,
 } from '@charge/gbt27930';
 import type { Logger } from '@charge/service-kit';
-import { resultRows } from '../domain/result-rows';
+import { recommendationRows, resultRows } from '../domain/result-rows';
 import { isTerminal, parsingProgress, PROGRESS, type AnalysisStage } from '../domain/status';
 import { AnalysesRepository } from '../persistence/analyses.repository';
 import type { LocalBlobStore } from '../storage/blob-store';
+import type { LlmRefiner, LlmSection } from '../use-cases/llm-refiner';
 import { eventOf, type ProgressBus } from '../use-cases/progress-bus';
 
 export interface WorkerDeps {
@@ -24,6 +25,8 @@ export interface WorkerDeps {
   logger: Logger;
   /** Deliveries of a job failing unexpectedly before it is stored as failed. */
   maxAttempts: number;
+  /** LLM refinement, when configured. */
+  llm?: LlmRefiner;
   /** How often a running job heartbeats JetStream and re-checks its stored status. */
   heartbeatMs?: number;
 }
@@ -136,9 +139,32 @@ export class AnalysisWorker {
         onProgress: (p) => void progress.set(parsingProgress(p.fraction), 'parsing'),
       });
       await progress.settle();
+      let stored: ChargingReport & { llm?: LlmSection } = report;
+      const rows = resultRows(report);
+      let outcome: Parameters<AnalysesRepository['complete']>[3] = { status: 'completed' };
+      if (job.useLlm && this.deps.llm) {
+        await progress.set(PROGRESS.refining, 'refining', true);
+        const llm = await this.deps.llm.refine(report, ac.signal);
+        stored = { ...report, llm };
+        if (llm.verdict && llm.status === 'completed')
+          rows.push(...recommendationRows(llm.verdict.recommendations, llm.verdict.confidence));
+        if (llm.status === 'validation_failed' || llm.status === 'max_iterations_reached')
+          outcome = {
+            status: llm.status,
+            errorMessage:
+              llm.status === 'validation_failed'
+                ? `LLM answer invalid twice in round ${llm.rounds}: ${llm.error ?? ''}`.slice(0, 4000)
+                : undefined,
+          };
+      } else if (job.useLlm) {
+        stored = {
+          ...report,
+          llm: { status: 'unavailable', model: '', rounds: 0, knowledge: '', error: 'no LLM configured' },
+        };
+      }
       await progress.set(PROGRESS.reporting, 'reporting', true);
-      if (await repo.complete(id, report, resultRows(report))) {
-        log.info({ sessions: report.sessions.length }, 'analysis completed');
+      if (await repo.complete(id, stored, rows, outcome)) {
+        log.info({ sessions: report.sessions.length, status: outcome?.status }, 'analysis finished');
       }
     } catch (error) {
       await progress.settle();
