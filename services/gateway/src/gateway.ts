@@ -118,6 +118,7 @@ export class Gateway {
         client: this.upstreams.get(target.upstream),
         metadata: this.metadataFor(req, requestId),
         readBody: () => readBody(req, this.config.MAX_BODY_BYTES),
+        unaryTimeoutMs: this.config.REQUEST_TIMEOUT_MS,
       });
     }
 

@@ -17,6 +17,8 @@ export interface GrpcWebCall {
   client: Client | undefined;
   metadata: Metadata;
   readBody: () => Promise<Buffer>;
+  /** Deadline of unary calls without a `grpc-timeout` header. */
+  unaryTimeoutMs: number;
 }
 
 /**
@@ -60,7 +62,8 @@ export async function handleGrpcWeb(
   const message = body.subarray(5);
   if (!call.client) return finish(status.UNAVAILABLE, `no upstream for ${call.grpcPath}`);
   const kind = call.method.methodKind;
-  const timeout = grpcTimeout(req.headers['grpc-timeout']);
+  const timeout =
+    grpcTimeout(req.headers['grpc-timeout']) ?? (kind === 'unary' ? call.unaryTimeoutMs : undefined);
   const options = timeout ? { deadline: Date.now() + timeout } : {};
 
   if (kind === 'unary') {

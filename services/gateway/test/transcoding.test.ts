@@ -133,4 +133,18 @@ describe('gateway transcoding (fixture contract)', () => {
     expect(res.status).toBe(504);
     expect(((await res.json()) as { code: number }).code).toBe(4);
   });
+
+  test('gRPC-web unary calls get the same deadline when the client sends no grpc-timeout', async () => {
+    const message = Buffer.from([0x0a, 4, ...Buffer.from('slow')]); // SearchRequest{bucket: "slow"}
+    const frame = Buffer.concat([Buffer.from([0, 0, 0, 0, message.length]), message]);
+    const res = await fetch(`${handle.url}/gwtest.v1.FileService/Search`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/grpc-web+proto' },
+      body: frame,
+    });
+    expect(res.status).toBe(200);
+    const body = Buffer.from(await res.arrayBuffer());
+    expect(body[0]).toBe(0x80);
+    expect(body.subarray(5).toString()).toContain('grpc-status: 4');
+  });
 });
