@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { deflateSync } from 'node:zlib';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -451,6 +452,33 @@ describe('analysis service', () => {
       reason: 'REPORT_NOT_READY',
     });
     await remove(analysis!.id);
+  });
+
+  test('a zip bomb (a container inflating to 64 MiB from a few KiB) fails cleanly with INFLATE_LIMIT', async () => {
+    const header = Buffer.alloc(144);
+    header.write('LOGG', 0, 'latin1');
+    header.writeUInt32LE(144, 4);
+    const inflated = 64 * 1024 * 1024;
+    const payload = deflateSync(Buffer.alloc(inflated), { level: 9 });
+    const fields = Buffer.alloc(16);
+    fields.writeUInt16LE(2, 0); // zlib
+    fields.writeUInt32LE(inflated, 8);
+    const obj = Buffer.alloc(16);
+    obj.write('LOBJ', 0, 'latin1');
+    obj.writeUInt16LE(16, 4);
+    obj.writeUInt16LE(1, 6);
+    obj.writeUInt32LE(32 + payload.length, 8);
+    obj.writeUInt32LE(10, 12); // LOG_CONTAINER
+    const bomb = Buffer.concat([header, obj, fields, payload]);
+    expect(bomb.length).toBeLessThan(200_000);
+    const { analysis } = await upload(alice, bomb, { name: 'bomb' });
+    const watching = watch(analysis!.id);
+    await start(analysis!.id);
+    const events = await watching;
+    expect(events[events.length - 1].status).toBe(S.ANALYSIS_STATUS_FAILED);
+    expect((await get(analysis!.id)).errorMessage).toMatch(/^INFLATE_LIMIT: /);
+    await remove(analysis!.id);
+    expect(blobFiles().filter((f) => f.startsWith('tmp/'))).toEqual([]);
   });
 
   test('DBC files: upload (parsed first), list per user, decode signals into the report', async () => {
