@@ -1,0 +1,184 @@
+/**
+ * Knowledge ingest and retrieval benchmark (not a Jest suite):
+ *
+ *   npx tsx services/knowledge/test/knowledge-bench.ts [--rows N] [--queries N]
+ *
+ * Starts its own ChromaDB and the knowledge service (real Postgres, the machine's NATS),
+ * then prints side by side: (1) ingest of an N-row fault-code CSV through UploadDocument
+ * with the built-in embedder vs ChromaDB's bare insert of the same vectors (batches of
+ * 1,000); (2) hybrid Retrieve latency vs a bare Chroma query of the same vectors.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { Metadata, ServiceError } from '@grpc/grpc-js';
+import { knowledgeV1 } from '@charge/contracts';
+import { createOrm, migrateOrm } from '@charge/service-kit';
+import {
+  clientFor,
+  createTestDatabase,
+  sharedNatsUrl,
+  startTestService,
+  TestTokenIssuer,
+  unary,
+  withToken,
+} from '@charge/testing';
+import { build } from '../src/app';
+import { loadConfig } from '../src/config';
+import { hashedEmbedding } from '../src/domain/hashed-embedder';
+import { Tokenizer } from '../src/domain/tokenizer';
+import { entities, migrations, SCHEMA } from '../src/persistence/schema';
+import { ChromaStore } from '../src/vector/chroma-store';
+import { TestChromaServer } from './chroma-server';
+import { FAULT_CORPUS } from './fixtures';
+
+const arg = (name: string, fallback: number) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : fallback;
+};
+const ROWS = arg('rows', 5000);
+const QUERIES = arg('queries', 200);
+
+const pct = (values: number[], p: number) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+};
+
+function corpusCsv(rows: number): string {
+  const lines = ['故障码,故障名称,原因,处理措施'];
+  for (let i = 0; i < rows; i++) {
+    const [, name, cause, action] = FAULT_CORPUS[i % FAULT_CORPUS.length];
+    lines.push(`${10000 + i},${name}${i},${cause}（设备${i % 97}号）,${action}`);
+  }
+  return lines.join('\n');
+}
+
+async function main(): Promise<void> {
+  const db = await createTestDatabase('kbench');
+  const chromaServer = await TestChromaServer.start();
+  const issuer = await TestTokenIssuer.start();
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'knowledge-bench-'));
+  const orm = await createOrm({ schema: SCHEMA, entities, migrations, databaseUrl: db.url });
+  await migrateOrm(orm, SCHEMA);
+  await orm.close();
+  const service = await startTestService(
+    { name: 'knowledge', loadConfig, build },
+    {
+      env: {
+        DATABASE_URL: db.url,
+        NATS_URL: sharedNatsUrl(),
+        AUTH_GRPC_ADDR: issuer.address,
+        CHROMA_URL: chromaServer.url,
+        KNOWLEDGE_DATA_DIR: dataDir,
+        KNOWLEDGE_HTTP_PORT: '0',
+      },
+    },
+  );
+  const client = clientFor(knowledgeV1.KnowledgeServiceClient, service);
+  const md: Metadata = withToken(issuer.issue({ userId: 1, role: 'admin' }));
+  const call = <Res>(method: keyof knowledgeV1.KnowledgeServiceClient, req: unknown) =>
+    unary(
+      (client[method] as never as (...a: unknown[]) => unknown).bind(client) as never,
+      req,
+      md,
+    ) as Promise<Res>;
+  try {
+    const csv = corpusCsv(ROWS);
+    const tokenizer = new Tokenizer();
+    const texts = csv.split('\n').slice(1);
+    const vectors = texts.map((t) => hashedEmbedding(t, tokenizer.tokens(t)));
+
+    // Bare Chroma insert of the same vectors.
+    const chroma = new ChromaStore(chromaServer.url);
+    await chroma.create('bench_bare');
+    let t0 = performance.now();
+    await chroma.add(
+      'bench_bare',
+      vectors.map((embedding, i) => ({ id: `v${i}`, embedding, metadata: { document_id: 1 } })),
+    );
+    const bareInsertS = (performance.now() - t0) / 1000;
+
+    // Full ingest through the service.
+    const { collection } = await call<knowledgeV1.CreateCollectionResponse>(
+      'createCollection',
+      knowledgeV1.CreateCollectionRequest.fromPartial({
+        name: 'bench',
+        collectionType: knowledgeV1.CollectionType.COLLECTION_TYPE_TABLE,
+      }),
+    );
+    t0 = performance.now();
+    const doc = await new Promise<knowledgeV1.Document>((resolve, reject) => {
+      const stream = client.uploadDocument(
+        md,
+        (err: ServiceError | null, res: knowledgeV1.UploadDocumentResponse) =>
+          err ? reject(err) : resolve(res.document!),
+      );
+      stream.write({ header: { collectionId: collection!.id, filename: 'bench.csv', overwrite: false } });
+      const bytes = Buffer.from(csv);
+      for (let i = 0; i < bytes.length; i += 64 * 1024)
+        stream.write({ chunk: bytes.subarray(i, i + 64 * 1024) });
+      stream.end();
+    });
+    await new Promise<void>((resolve, reject) => {
+      const stream = client.watchDocument(knowledgeV1.WatchDocumentRequest.fromPartial({ id: doc.id }), md);
+      stream.on('data', () => undefined);
+      stream.on('end', resolve);
+      stream.on('error', reject);
+    });
+    const ingestS = (performance.now() - t0) / 1000;
+    const done = await call<knowledgeV1.GetDocumentResponse>(
+      'getDocument',
+      knowledgeV1.GetDocumentRequest.fromPartial({ id: doc.id }),
+    );
+    if (done.document!.chunkCount !== ROWS) throw new Error(`ingest: ${done.document!.processingError}`);
+
+    // Retrieval latency: hybrid through gRPC vs a bare Chroma query.
+    const queries = Array.from({ length: QUERIES }, (_, i) => {
+      const [code, name, cause] = FAULT_CORPUS[i % FAULT_CORPUS.length];
+      return i % 3 === 0
+        ? String(10000 + i)
+        : i % 3 === 1
+          ? `${name}怎么处理`
+          : `${cause.slice(0, 8)} ${code}`;
+    });
+    const hybrid: number[] = [];
+    const bare: number[] = [];
+    for (const q of queries) {
+      let s = performance.now();
+      await call(
+        'retrieve',
+        knowledgeV1.RetrieveRequest.fromPartial({
+          collectionIds: [collection!.id],
+          query: q,
+          options: { topK: 5 },
+        }),
+      );
+      hybrid.push(performance.now() - s);
+      const v = hashedEmbedding(q, tokenizer.tokens(q));
+      s = performance.now();
+      await chroma.query('bench_bare', v, 5);
+      bare.push(performance.now() - s);
+    }
+    const row = (label: string, ours: string, theirs: string) =>
+      process.stdout.write(`${label.padEnd(34)}${ours.padStart(16)}${theirs.padStart(20)}\n`);
+    process.stdout.write(`\nknowledge bench: ${ROWS} rows (768-d built-in embedder), ${QUERIES} queries\n\n`);
+    row('', 'knowledge', 'bare ChromaDB');
+    row('ingest / insert (s)', ingestS.toFixed(2), bareInsertS.toFixed(2));
+    row('ingest / insert (rows/s)', (ROWS / ingestS).toFixed(0), (ROWS / bareInsertS).toFixed(0));
+    row('ratio (target ≤ 1.25)', (ingestS / bareInsertS).toFixed(2), '');
+    row('query p50 (ms) (target ≤ 20)', pct(hybrid, 50).toFixed(1), pct(bare, 50).toFixed(1));
+    row('query p95 (ms) (target ≤ 50)', pct(hybrid, 95).toFixed(1), pct(bare, 95).toFixed(1));
+  } finally {
+    client.close();
+    await service.stop();
+    await issuer.stop();
+    await chromaServer.dispose();
+    await db.drop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+void main().catch((error) => {
+  console.error(error);
+  process.exitCode = 1;
+});
