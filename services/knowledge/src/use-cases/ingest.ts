@@ -16,7 +16,7 @@ import { DocumentEntity } from '../persistence/document.entity';
 import { refreshCounts, sql, type UseCaseDeps } from './caller';
 import { embedText } from './collections';
 
-const EMBED_BATCH = 256;
+const EMBED_BATCH = 1000;
 const INSERT_BATCH = 500;
 
 /** In-process ingest queue: parse → chunk → embed → Chroma → one Postgres transaction. */
@@ -86,6 +86,7 @@ export class IngestWorker {
     if (!collection?.chromaCollectionId) return;
     const chromaName = collection.chromaCollectionId;
     const added: string[] = [];
+    let storing: Promise<void> = Promise.resolve();
     try {
       doc.uploadStatus = 'processing';
       doc.updatedAt = new Date();
@@ -114,18 +115,31 @@ export class IngestWorker {
         text: embedText(c.content, c.metadata.heading),
         chunk: c,
       }));
-      const tokens: string[] = [];
-      for (let i = 0; i < rows.length; i += EMBED_BATCH) {
-        const batch = rows.slice(i, i + EMBED_BATCH);
-        for (const r of batch) tokens.push(this.tokenizer.tokens(r.text).join(' '));
+      // Keyword tokens: tabular rows index their values (the column names are in every row).
+      const tokens = rows.map((r) =>
+        this.tokenizer
+          .tokens(r.chunk.metadata.fields ? Object.values(r.chunk.metadata.fields).join(' ') : r.text)
+          .join(' '),
+      );
+      // Embedding of the next batch overlaps with Chroma storing the current one.
+      const batches: (typeof rows)[] = [];
+      for (let i = 0; i < rows.length; i += EMBED_BATCH) batches.push(rows.slice(i, i + EMBED_BATCH));
+      for (const batch of batches) {
         const vectors = await provider.embed(batch.map((r) => r.text));
-        await this.deps.chroma.add(
-          chromaName,
-          batch.map((r, j) => ({ id: r.id, embedding: vectors[j], metadata: { document_id: documentId } })),
-        );
-        added.push(...batch.map((r) => r.id));
-        await this.event(em, documentId, 'embedded', `${added.length}/${n} embedded`, added.length, n);
+        await storing;
+        storing = this.deps.chroma
+          .add(
+            chromaName,
+            batch.map((r, j) => ({ id: r.id, embedding: vectors[j], metadata: { document_id: documentId } })),
+          )
+          .then(async () => {
+            added.push(...batch.map((r) => r.id));
+            await this.event(em, documentId, 'embedded', `${added.length}/${n} embedded`, added.length, n);
+          });
+        // Attempted ids are cleaned up on failure even when the add itself failed midway.
+        storing.catch(() => added.push(...batch.map((r) => r.id)));
       }
+      await storing;
 
       // One transaction makes the new chunks searchable and removes the replaced document.
       const replaced = await em.transactional(async (tem) => {

@@ -169,7 +169,7 @@ export class RetrievalUseCases {
     }
 
     // Keyword: jieba tokens against the tsvector.
-    const tsquery = tsqueryOf(this.tokenizer.tokens(q));
+    const tsquery = tsqueryOf(this.tokenizer.queryTokens(q));
     if (tsquery) {
       const rows = await sql<{ id: string; rank: number }>(
         em,
