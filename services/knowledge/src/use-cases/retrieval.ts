@@ -155,6 +155,24 @@ export class RetrievalUseCases {
       return c;
     };
 
+    // Vector search (embedding + Chroma) runs while Postgres does the exact and keyword search.
+    const vectorHits = (async () => {
+      const hits: { id: string; similarity: number }[] = [];
+      if (vectorWeight === 0) return hits;
+      const vectorsByModel = new Map<string, number[]>();
+      for (const col of cols) {
+        if (!col.chromaCollectionId || !col.chunkCount) continue;
+        let vector = vectorsByModel.get(col.embeddingModel);
+        if (!vector) {
+          [vector] = await this.deps.embeddings.get(col.embeddingModel).embed([q], signal);
+          vectorsByModel.set(col.embeddingModel, vector);
+        }
+        hits.push(...(await this.deps.chroma.query(col.chromaCollectionId, vector, depth)));
+      }
+      return hits.sort((a, b) => b.similarity - a.similarity);
+    })();
+    vectorHits.catch(() => undefined); // awaited below; no unhandled rejection meanwhile
+
     // Exact primary tag.
     const tags = tagQueries(q, normaliseValue);
     if (tags.values.length) {
@@ -188,26 +206,12 @@ export class RetrievalUseCases {
       });
     }
 
-    // Vector: one query per collection, merged by similarity.
-    if (vectorWeight > 0) {
-      const vectorsByModel = new Map<string, number[]>();
-      const hits: { id: string; similarity: number }[] = [];
-      for (const col of cols) {
-        if (!col.chromaCollectionId || !col.chunkCount) continue;
-        let vector = vectorsByModel.get(col.embeddingModel);
-        if (!vector) {
-          [vector] = await this.deps.embeddings.get(col.embeddingModel).embed([q], signal);
-          vectorsByModel.set(col.embeddingModel, vector);
-        }
-        hits.push(...(await this.deps.chroma.query(col.chromaCollectionId, vector, depth)));
-      }
-      hits.sort((a, b) => b.similarity - a.similarity);
-      hits.slice(0, depth).forEach((h, i) => {
-        const c = candidate(h.id);
-        c.vectorRank = i + 1;
-        c.vectorScore = h.similarity;
-      });
-    }
+    const hits = await vectorHits;
+    hits.slice(0, depth).forEach((h, i) => {
+      const c = candidate(h.id);
+      c.vectorRank = i + 1;
+      c.vectorScore = h.similarity;
+    });
 
     if (!candidates.size) return [];
     // Only chunks Postgres knows (completed documents) that pass the filters.
