@@ -23,6 +23,7 @@ import { LocalBlobStore } from './storage/blob-store';
 import { AnalysisUseCases } from './use-cases/analyses';
 import { LlmRefiner } from './use-cases/llm-refiner';
 import { ProgressBus } from './use-cases/progress-bus';
+import { TraceCursors } from './use-cases/trace-cursors';
 import { AnalysisWorker } from './workers/analysis-worker';
 
 /** Composition root of the analysis service (API and, with ANALYSIS_WORKERS > 0, workers). */
@@ -79,9 +80,12 @@ export async function build({
           })
         : undefined,
   });
+  const traces = new TraceCursors();
+  lifecycle.onStop('trace-cursors', () => traces.close());
   const analyses = new AnalysisUseCases({
     blobs,
     bus,
+    traces,
     relay,
     maxLogBytes: config.MAX_LOG_BYTES,
     logger,

@@ -553,6 +553,41 @@ describe('analysis service', () => {
     await remove(bobs!.id, bob);
   });
 
+  test('GetTrace pages the uploaded log with id/time filters and GB/T labels', async () => {
+    const { analysis } = await upload(alice, log001, { name: 'trace' });
+    const trace = (req: Partial<analysisV1.GetTraceRequest>, token = alice) =>
+      unary<analysisV1.GetTraceRequest, analysisV1.GetTraceResponse>(
+        client.getTrace.bind(client),
+        analysisV1.GetTraceRequest.fromPartial({ analysisId: analysis!.id, ...req }),
+        withToken(token),
+      );
+    const p1 = await trace({ pageSize: 1000, decode: true });
+    expect(p1.frames).toHaveLength(1000);
+    expect(p1.frames.map((f) => Number(f.index))).toEqual(Array.from({ length: 1000 }, (_, i) => i));
+    expect(p1.nextPageToken).not.toBe('');
+    expect(p1.frames.every((f) => f.extended && f.channel === 1)).toBe(true);
+    expect(p1.frames.some((f) => ['CHM', 'BHM', 'CRM'].includes(f.message))).toBe(true);
+    const p2 = await trace({ pageSize: 1000, decode: true, pageToken: p1.nextPageToken });
+    expect(Number(p2.frames[0].index)).toBe(1000);
+
+    const window = await trace({ fromSeconds: 100, toSeconds: 110, pageSize: 5000 });
+    expect(window.frames.length).toBeGreaterThan(0);
+    expect(window.frames.every((f) => f.timestamp >= 100 && f.timestamp <= 110)).toBe(true);
+    const id = window.frames[0].canId;
+    const filtered = await trace({ canIds: [id], fromSeconds: 100, toSeconds: 110, pageSize: 5000 });
+    expect(filtered.frames.map((f) => f.index)).toEqual(
+      window.frames.filter((f) => f.canId === id).map((f) => f.index),
+    );
+    expect(filtered.nextPageToken).toBe('');
+    expect(filtered.frames.every((f) => f.canId === id && f.timestamp >= 100 && f.timestamp <= 110)).toBe(
+      true,
+    );
+
+    expect(await statusOf(trace({ pageToken: p1.nextPageToken }))).toBe(status.INVALID_ARGUMENT);
+    expect(await statusOf(trace({}, bob))).toBe(status.NOT_FOUND);
+    await remove(analysis!.id);
+  });
+
   test('ownership: other users get NOT_FOUND, admins see everything, lists are per user', async () => {
     const { analysis } = await upload(alice, log001, { name: 'mine' });
     const id = analysis!.id;

@@ -250,6 +250,31 @@ export function analysisHandlers(rpc: Rpc, analyses: AnalysisUseCases): Implemen
       };
     }),
 
+    getTrace: rpc.unary<analysisV1.GetTraceRequest, analysisV1.GetTraceResponse>(async (req, ctx) => {
+      const page = await analyses.trace(ctx.em, caller(ctx), req.analysisId, {
+        pageSize: req.pageSize,
+        pageToken: req.pageToken,
+        canIds: req.canIds,
+        fromSeconds: req.fromSeconds,
+        toSeconds: req.toSeconds,
+        decode: req.decode,
+      });
+      return {
+        frames: page.frames.map(({ index, frame, message }) => ({
+          index: String(index),
+          timestamp: frame.timestamp,
+          canId: frame.id,
+          extended: frame.extended,
+          channel: frame.channel,
+          data: Buffer.from(frame.data),
+          errorFrame: frame.error,
+          fd: frame.fd,
+          message,
+        })),
+        nextPageToken: page.nextPageToken,
+      };
+    }),
+
     cancelAnalysis: rpc.unary<analysisV1.CancelAnalysisRequest, analysisV1.CancelAnalysisResponse>(
       async (req, ctx) => ({
         analysis: toAnalysis(await analyses.cancel(ctx.em, caller(ctx), req.analysisId)),

@@ -17,6 +17,7 @@ import type { AnalysisRow } from '../persistence/analysis.entity';
 import type { DbcFileRow } from '../persistence/dbc-file.entity';
 import type { LocalBlobStore } from '../storage/blob-store';
 import { eventOf, type ProgressBus, type ProgressEvent } from './progress-bus';
+import type { TraceCursors, TracePage, TraceQuery } from './trace-cursors';
 
 export const SERVICE = 'analysis';
 export const JOBS_SUBJECT = 'jobs.analysis';
@@ -38,6 +39,7 @@ export type UploadPart =
 export interface AnalysesDeps {
   blobs: LocalBlobStore;
   bus: ProgressBus;
+  traces: TraceCursors;
   relay: { kick(): void };
   maxLogBytes: number;
   logger: Logger;
@@ -283,6 +285,11 @@ export class AnalysisUseCases {
   async series(em: EntityManager, caller: Caller, id: number, query: SeriesQuery): Promise<SeriesSlice> {
     const { report } = await this.report(em, caller, id);
     return sliceSeries(report as ChargingReport, query);
+  }
+
+  async trace(em: EntityManager, caller: Caller, id: number, query: TraceQuery): Promise<TracePage> {
+    const row = await new AnalysesRepository(em).getVisible(id, caller.claims);
+    return this.deps.traces.page(row.id, this.deps.blobs.pathOf(row.filePath), query);
   }
 
   async cancel(em: EntityManager, caller: Caller, id: number): Promise<AnalysisRow> {

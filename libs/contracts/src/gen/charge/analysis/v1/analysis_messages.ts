@@ -500,6 +500,57 @@ export interface GetSeriesResponse {
   series: Series[];
 }
 
+/** Request of GetTrace. */
+export interface GetTraceRequest {
+  /** The analysis whose log to read. */
+  analysisId: number;
+  /** Frames per page: 0 for the default (500), at most 5000. */
+  pageSize: number;
+  /**
+   * Cursor from the previous response; empty for the first page. A token is bound to the
+   * filter it was issued with.
+   */
+  pageToken: string;
+  /** Only these CAN ids (11- or 29-bit, without flag bits); empty for all. */
+  canIds: number[];
+  /** Window start, in seconds of log time (inclusive); 0 for the beginning. */
+  fromSeconds: number;
+  /** Window end, in seconds of log time (inclusive); 0 for the end. */
+  toSeconds: number;
+  /** Label GB/T 27930 frames with their message name. */
+  decode: boolean;
+}
+
+/** One frame of a log. */
+export interface TraceFrame {
+  /** 0-based position of the frame in the log (all frames counted, filtered or not). */
+  index: string;
+  /** Seconds of log time. */
+  timestamp: number;
+  /** CAN id without flag bits. */
+  canId: number;
+  /** 29-bit id. */
+  extended: boolean;
+  /** Channel (1-based). */
+  channel: number;
+  /** Payload. */
+  data: Buffer;
+  /** An error frame. */
+  errorFrame: boolean;
+  /** CAN FD frame. */
+  fd: boolean;
+  /** With `decode`: the GB/T message name (e.g. `BCL`, `CCS`, `PGN 0xEC00`); empty otherwise. */
+  message: string;
+}
+
+/** Result of GetTrace. */
+export interface GetTraceResponse {
+  /** Frames in file order. */
+  frames: TraceFrame[];
+  /** Cursor of the next page; empty when the log (or the window) has no more frames. */
+  nextPageToken: string;
+}
+
 /** Request of CancelAnalysis. */
 export interface CancelAnalysisRequest {
   /** The analysis to cancel. */
@@ -3107,6 +3158,523 @@ export const GetSeriesResponse: MessageFns<GetSeriesResponse> = {
     message.sessionStartTime = object.sessionStartTime ?? '';
     message.sessionCount = object.sessionCount ?? 0;
     message.series = object.series?.map((e) => Series.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseGetTraceRequest(): GetTraceRequest {
+  return {
+    analysisId: 0,
+    pageSize: 0,
+    pageToken: '',
+    canIds: [],
+    fromSeconds: 0,
+    toSeconds: 0,
+    decode: false,
+  };
+}
+
+export const GetTraceRequest: MessageFns<GetTraceRequest> = {
+  encode(message: GetTraceRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.analysisId !== 0) {
+      writer.uint32(8).int32(message.analysisId);
+    }
+    if (message.pageSize !== 0) {
+      writer.uint32(16).int32(message.pageSize);
+    }
+    if (message.pageToken !== '') {
+      writer.uint32(26).string(message.pageToken);
+    }
+    if (message.canIds.length !== 0) {
+      writer.uint32(34).fork();
+      for (const v of message.canIds) {
+        writer.uint32(v);
+      }
+      writer.join();
+    }
+    if (message.fromSeconds !== 0) {
+      writer.uint32(41).double(message.fromSeconds);
+    }
+    if (message.toSeconds !== 0) {
+      writer.uint32(49).double(message.toSeconds);
+    }
+    if (message.decode !== false) {
+      writer.uint32(56).bool(message.decode);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetTraceRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetTraceRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.analysisId = reader.int32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.pageSize = reader.int32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.pageToken = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag === 32) {
+              message.canIds.push(reader.uint32());
+
+              continue;
+            }
+
+            if (tag === 34) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.canIds.push(reader.uint32());
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 5: {
+            if (tag !== 41) {
+              break;
+            }
+
+            message.fromSeconds = reader.double();
+            continue;
+          }
+          case 6: {
+            if (tag !== 49) {
+              break;
+            }
+
+            message.toSeconds = reader.double();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.decode = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetTraceRequest {
+    return {
+      analysisId: isSet(object.analysisId)
+        ? globalThis.Number(object.analysisId)
+        : isSet(object.analysis_id)
+          ? globalThis.Number(object.analysis_id)
+          : 0,
+      pageSize: isSet(object.pageSize)
+        ? globalThis.Number(object.pageSize)
+        : isSet(object.page_size)
+          ? globalThis.Number(object.page_size)
+          : 0,
+      pageToken: isSet(object.pageToken)
+        ? globalThis.String(object.pageToken)
+        : isSet(object.page_token)
+          ? globalThis.String(object.page_token)
+          : '',
+      canIds: globalThis.Array.isArray(object?.canIds)
+        ? object.canIds.map((e: any) => globalThis.Number(e))
+        : globalThis.Array.isArray(object?.can_ids)
+          ? object.can_ids.map((e: any) => globalThis.Number(e))
+          : [],
+      fromSeconds: isSet(object.fromSeconds)
+        ? globalThis.Number(object.fromSeconds)
+        : isSet(object.from_seconds)
+          ? globalThis.Number(object.from_seconds)
+          : 0,
+      toSeconds: isSet(object.toSeconds)
+        ? globalThis.Number(object.toSeconds)
+        : isSet(object.to_seconds)
+          ? globalThis.Number(object.to_seconds)
+          : 0,
+      decode: isSet(object.decode) ? globalThis.Boolean(object.decode) : false,
+    };
+  },
+
+  toJSON(message: GetTraceRequest): unknown {
+    const obj: any = {};
+    if (message.analysisId !== 0) {
+      obj.analysisId = Math.round(message.analysisId);
+    }
+    if (message.pageSize !== 0) {
+      obj.pageSize = Math.round(message.pageSize);
+    }
+    if (message.pageToken !== '') {
+      obj.pageToken = message.pageToken;
+    }
+    if (message.canIds?.length) {
+      obj.canIds = message.canIds.map((e) => Math.round(e));
+    }
+    if (message.fromSeconds !== 0) {
+      obj.fromSeconds = floatToJson(message.fromSeconds);
+    }
+    if (message.toSeconds !== 0) {
+      obj.toSeconds = floatToJson(message.toSeconds);
+    }
+    if (message.decode !== false) {
+      obj.decode = message.decode;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetTraceRequest>): GetTraceRequest {
+    return GetTraceRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetTraceRequest>): GetTraceRequest {
+    const message = createBaseGetTraceRequest();
+    message.analysisId = object.analysisId ?? 0;
+    message.pageSize = object.pageSize ?? 0;
+    message.pageToken = object.pageToken ?? '';
+    message.canIds = object.canIds?.map((e) => e) || [];
+    message.fromSeconds = object.fromSeconds ?? 0;
+    message.toSeconds = object.toSeconds ?? 0;
+    message.decode = object.decode ?? false;
+    return message;
+  },
+};
+
+function createBaseTraceFrame(): TraceFrame {
+  return {
+    index: '0',
+    timestamp: 0,
+    canId: 0,
+    extended: false,
+    channel: 0,
+    data: Buffer.alloc(0),
+    errorFrame: false,
+    fd: false,
+    message: '',
+  };
+}
+
+export const TraceFrame: MessageFns<TraceFrame> = {
+  encode(message: TraceFrame, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.index !== '0') {
+      writer.uint32(8).int64(message.index);
+    }
+    if (message.timestamp !== 0) {
+      writer.uint32(17).double(message.timestamp);
+    }
+    if (message.canId !== 0) {
+      writer.uint32(24).uint32(message.canId);
+    }
+    if (message.extended !== false) {
+      writer.uint32(32).bool(message.extended);
+    }
+    if (message.channel !== 0) {
+      writer.uint32(40).uint32(message.channel);
+    }
+    if (message.data.length !== 0) {
+      writer.uint32(50).bytes(message.data);
+    }
+    if (message.errorFrame !== false) {
+      writer.uint32(56).bool(message.errorFrame);
+    }
+    if (message.fd !== false) {
+      writer.uint32(64).bool(message.fd);
+    }
+    if (message.message !== '') {
+      writer.uint32(74).string(message.message);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TraceFrame {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTraceFrame();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.index = reader.int64().toString();
+            continue;
+          }
+          case 2: {
+            if (tag !== 17) {
+              break;
+            }
+
+            message.timestamp = reader.double();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.canId = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.extended = reader.bool();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.channel = reader.uint32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.data = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.errorFrame = reader.bool();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.fd = reader.bool();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.message = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TraceFrame {
+    return {
+      index: isSet(object.index) ? globalThis.String(object.index) : '0',
+      timestamp: isSet(object.timestamp) ? globalThis.Number(object.timestamp) : 0,
+      canId: isSet(object.canId)
+        ? globalThis.Number(object.canId)
+        : isSet(object.can_id)
+          ? globalThis.Number(object.can_id)
+          : 0,
+      extended: isSet(object.extended) ? globalThis.Boolean(object.extended) : false,
+      channel: isSet(object.channel) ? globalThis.Number(object.channel) : 0,
+      data: isSet(object.data) ? Buffer.from(bytesFromBase64(object.data)) : Buffer.alloc(0),
+      errorFrame: isSet(object.errorFrame)
+        ? globalThis.Boolean(object.errorFrame)
+        : isSet(object.error_frame)
+          ? globalThis.Boolean(object.error_frame)
+          : false,
+      fd: isSet(object.fd) ? globalThis.Boolean(object.fd) : false,
+      message: isSet(object.message) ? globalThis.String(object.message) : '',
+    };
+  },
+
+  toJSON(message: TraceFrame): unknown {
+    const obj: any = {};
+    if (message.index !== '0') {
+      obj.index = message.index;
+    }
+    if (message.timestamp !== 0) {
+      obj.timestamp = floatToJson(message.timestamp);
+    }
+    if (message.canId !== 0) {
+      obj.canId = Math.round(message.canId);
+    }
+    if (message.extended !== false) {
+      obj.extended = message.extended;
+    }
+    if (message.channel !== 0) {
+      obj.channel = Math.round(message.channel);
+    }
+    if (message.data.length !== 0) {
+      obj.data = base64FromBytes(message.data);
+    }
+    if (message.errorFrame !== false) {
+      obj.errorFrame = message.errorFrame;
+    }
+    if (message.fd !== false) {
+      obj.fd = message.fd;
+    }
+    if (message.message !== '') {
+      obj.message = message.message;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<TraceFrame>): TraceFrame {
+    return TraceFrame.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<TraceFrame>): TraceFrame {
+    const message = createBaseTraceFrame();
+    message.index = object.index ?? '0';
+    message.timestamp = object.timestamp ?? 0;
+    message.canId = object.canId ?? 0;
+    message.extended = object.extended ?? false;
+    message.channel = object.channel ?? 0;
+    message.data = object.data ?? Buffer.alloc(0);
+    message.errorFrame = object.errorFrame ?? false;
+    message.fd = object.fd ?? false;
+    message.message = object.message ?? '';
+    return message;
+  },
+};
+
+function createBaseGetTraceResponse(): GetTraceResponse {
+  return { frames: [], nextPageToken: '' };
+}
+
+export const GetTraceResponse: MessageFns<GetTraceResponse> = {
+  encode(message: GetTraceResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.frames) {
+      TraceFrame.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.nextPageToken !== '') {
+      writer.uint32(18).string(message.nextPageToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetTraceResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetTraceResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.frames.push(TraceFrame.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.nextPageToken = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetTraceResponse {
+    return {
+      frames: globalThis.Array.isArray(object?.frames)
+        ? object.frames.map((e: any) => TraceFrame.fromJSON(e))
+        : [],
+      nextPageToken: isSet(object.nextPageToken)
+        ? globalThis.String(object.nextPageToken)
+        : isSet(object.next_page_token)
+          ? globalThis.String(object.next_page_token)
+          : '',
+    };
+  },
+
+  toJSON(message: GetTraceResponse): unknown {
+    const obj: any = {};
+    if (message.frames?.length) {
+      obj.frames = message.frames.map((e) => TraceFrame.toJSON(e));
+    }
+    if (message.nextPageToken !== '') {
+      obj.nextPageToken = message.nextPageToken;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetTraceResponse>): GetTraceResponse {
+    return GetTraceResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetTraceResponse>): GetTraceResponse {
+    const message = createBaseGetTraceResponse();
+    message.frames = object.frames?.map((e) => TraceFrame.fromPartial(e)) || [];
+    message.nextPageToken = object.nextPageToken ?? '';
     return message;
   },
 };

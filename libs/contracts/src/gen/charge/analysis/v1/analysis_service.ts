@@ -32,6 +32,8 @@ import {
   GetReportResponse,
   GetSeriesRequest,
   GetSeriesResponse,
+  GetTraceRequest,
+  GetTraceResponse,
   ListAnalysesRequest,
   ListAnalysesResponse,
   ListDbcsRequest,
@@ -204,6 +206,24 @@ export const AnalysisServiceService = {
     responseDeserialize: (value: Buffer): GetSeriesResponse => GetSeriesResponse.decode(value),
   },
   /**
+   * The frames of the uploaded log in file order, cursor-paged, optionally filtered by CAN
+   * id and time window; with `decode`, GB/T 27930 frames between charger and BMS are
+   * labelled with their message name. Reading continues where the previous page stopped
+   * (the server keeps the reader of a recent page open), so paging through a large log does
+   * not re-read it from the start for every page.
+   * Errors: NOT_FOUND; INVALID_ARGUMENT for a malformed page token or an inverted window.
+   */
+  getTrace: {
+    path: '/charge.analysis.v1.AnalysisService/GetTrace' as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetTraceRequest): Buffer => Buffer.from(GetTraceRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetTraceRequest => GetTraceRequest.decode(value),
+    responseSerialize: (value: GetTraceResponse): Buffer =>
+      Buffer.from(GetTraceResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetTraceResponse => GetTraceResponse.decode(value),
+  },
+  /**
    * Cancels a pending or running analysis. A running job stops within about a second and
    * the analysis ends in `CANCELLED` (never `FAILED`).
    * Errors: NOT_FOUND; FAILED_PRECONDITION (reason `ALREADY_TERMINAL`) when it has
@@ -315,6 +335,15 @@ export interface AnalysisServiceServer extends UntypedServiceImplementation {
    * an unknown series name, a session index out of range or an inverted window.
    */
   getSeries: handleUnaryCall<GetSeriesRequest, GetSeriesResponse>;
+  /**
+   * The frames of the uploaded log in file order, cursor-paged, optionally filtered by CAN
+   * id and time window; with `decode`, GB/T 27930 frames between charger and BMS are
+   * labelled with their message name. Reading continues where the previous page stopped
+   * (the server keeps the reader of a recent page open), so paging through a large log does
+   * not re-read it from the start for every page.
+   * Errors: NOT_FOUND; INVALID_ARGUMENT for a malformed page token or an inverted window.
+   */
+  getTrace: handleUnaryCall<GetTraceRequest, GetTraceResponse>;
   /**
    * Cancels a pending or running analysis. A running job stops within about a second and
    * the analysis ends in `CANCELLED` (never `FAILED`).
@@ -509,6 +538,29 @@ export interface AnalysisServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: GetSeriesResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * The frames of the uploaded log in file order, cursor-paged, optionally filtered by CAN
+   * id and time window; with `decode`, GB/T 27930 frames between charger and BMS are
+   * labelled with their message name. Reading continues where the previous page stopped
+   * (the server keeps the reader of a recent page open), so paging through a large log does
+   * not re-read it from the start for every page.
+   * Errors: NOT_FOUND; INVALID_ARGUMENT for a malformed page token or an inverted window.
+   */
+  getTrace(
+    request: GetTraceRequest,
+    callback: (error: ServiceError | null, response: GetTraceResponse) => void,
+  ): ClientUnaryCall;
+  getTrace(
+    request: GetTraceRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetTraceResponse) => void,
+  ): ClientUnaryCall;
+  getTrace(
+    request: GetTraceRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetTraceResponse) => void,
   ): ClientUnaryCall;
   /**
    * Cancels a pending or running analysis. A running job stops within about a second and
