@@ -132,7 +132,7 @@ describe('training runner failover', () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  test('runner killed mid-task → trainer exits, reaper fails the task, resume on a new runner finishes it', async () => {
+  test('runner killed mid-task → trainer exits, reaper fails the task; resumed, stopped gracefully → re-queued; a third runner finishes it', async () => {
     const dataset = await new Promise<trainingV1.Dataset>((resolve, reject) => {
       const stream = client.uploadDataset(
         owner,
@@ -148,14 +148,14 @@ describe('training runner failover', () => {
       stream.write({ chunk: Buffer.from(separableJsonl(60)) });
       stream.end();
     });
-    // 3 steps per epoch, 20 epochs = 60 steps at 60 ms ≈ 4 s.
+    // 3 steps per epoch, 30 epochs = 90 steps at 60 ms ≈ 5.4 s.
     const task = (
       await call<trainingV1.CreateTaskResponse>('createTask', {
         name: 'failover',
         datasetId: dataset.id,
         modelType: T.ModelType.MODEL_TYPE_FLOW_CONTROL,
         hyperparameters: {
-          numTrainEpochs: 20,
+          numTrainEpochs: 30,
           perDeviceTrainBatchSize: 16,
           stepDelayMs: 60,
           loggingSteps: 1,
@@ -195,19 +195,34 @@ describe('training runner failover', () => {
     const stepsBefore = (
       await rows('select step from training.training_metrics where task_id = $1', [task.id])
     ).length;
-    expect(stepsBefore).toBeLessThan(60);
+    expect(stepsBefore).toBeLessThan(90);
 
     await call('resumeTask', { id: task.id });
+    const resumedRun = await eventually(
+      () => getTask(task.id),
+      (t) => t.status === T.TaskStatus.TASK_STATUS_RUNNING && t.currentStep >= 30,
+      45_000,
+    );
+    expect(resumedRun.currentStep).toBeLessThan(90);
+    expect((await runnerLog(task.id))!.resumed_from_step).toBeGreaterThanOrEqual(10);
+
+    // A graceful stop (SIGTERM) hands the task back to the queue instead of failing it.
+    const second = runners[1];
+    const stopped = new Promise((resolve) => second.once('exit', resolve));
+    second.kill('SIGTERM');
+    await stopped;
+    expect((await getTask(task.id)).status).toBe(T.TaskStatus.TASK_STATUS_QUEUED);
+    startRunner();
     const done = await eventually(
       () => getTask(task.id),
       (t) => t.status === T.TaskStatus.TASK_STATUS_COMPLETED || t.status === T.TaskStatus.TASK_STATUS_FAILED,
       60_000,
     );
     expect(done.status).toBe(T.TaskStatus.TASK_STATUS_COMPLETED);
-    expect((await runnerLog(task.id))!.resumed_from_step).toBeGreaterThanOrEqual(10);
+    expect((await runnerLog(task.id))!.resumed_from_step).toBeGreaterThanOrEqual(30);
     const steps = (
       await rows('select step from training.training_metrics where task_id = $1 order by step', [task.id])
     ).map((r) => Number(r.step));
-    expect(steps).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
+    expect(steps).toEqual(Array.from({ length: 90 }, (_, i) => i + 1));
   }, 120_000);
 });

@@ -14,7 +14,7 @@ import { DatasetEntity } from '../persistence/dataset.entity';
 import { LogEntity, type LogRow } from '../persistence/log.entity';
 import { MetricEntity, type MetricRow } from '../persistence/metric.entity';
 import { TaskEntity, type TaskRow } from '../persistence/task.entity';
-import { latestCheckpoint, TRAINER_LOG } from '../trainers/flow-control/training';
+import { latestCheckpoint, TRAINER_LOG, truncateTrainerLog } from '../trainers/flow-control/training';
 import type { TrainingJob } from '../use-cases/tasks';
 import { prepareTrainer } from './launchers';
 import { metricFromRecord } from './trainer-log';
@@ -149,9 +149,20 @@ export class TrainingRunner {
     const config = task.configId ? await em.findOne(ConfigEntity, { id: task.configId }) : null;
     const outputDir = path.resolve(this.options.dataDir, 'runs', `task-${task.id}`);
     const checkpoint = latestCheckpoint(outputDir);
-    let lastStep = checkpoint?.step ?? 0;
+    const resumeStep = checkpoint?.step ?? 0;
     // Steps after the checkpoint are trained again: their old rows go, so none is duplicated.
-    await em.nativeDelete(MetricEntity, { taskId: task.id, step: { $gt: lastStep } });
+    await em.nativeDelete(MetricEntity, { taskId: task.id, step: { $gt: resumeStep } });
+    // Likewise the trainer's log, before the tail starts.
+    truncateTrainerLog(path.join(outputDir, TRAINER_LOG), resumeStep);
+    // Records up to the checkpoint that a dead runner never ingested are picked up from the
+    // log; everything at or below the highest stored step is skipped.
+    const [{ max }] = await em
+      .getConnection()
+      .execute<{ max: number | null }[]>(
+        'select max(step) as max from "training"."training_metrics" where task_id = ?',
+        [task.id],
+      );
+    let lastStep = Math.min(resumeStep, max ?? 0);
     const selection = await this.selectTrainingData(
       task,
       dataset.filePath,
@@ -194,11 +205,11 @@ export class TrainingRunner {
       });
     addLog(
       'INFO',
-      `runner: started ${task.modelType} trainer (pid ${child.pid})${checkpoint ? ` from step ${lastStep}` : ''}`,
+      `runner: started ${task.modelType} trainer (pid ${child.pid})${checkpoint ? ` from step ${resumeStep}` : ''}`,
       {
         source: 'runner',
         pid: child.pid,
-        resumed_from_step: checkpoint ? lastStep : null,
+        resumed_from_step: checkpoint ? resumeStep : null,
       },
     );
     if (selection.strategy !== 'full') {
@@ -226,6 +237,7 @@ export class TrainingRunner {
     const logFile = path.join(outputDir, TRAINER_LOG);
     let offset = 0;
     let partial = '';
+    let inode: number | undefined;
     let latest: MetricRow | undefined;
     let latestTotal: number | undefined;
     let latestPercentage: number | undefined;
@@ -236,8 +248,14 @@ export class TrainingRunner {
       const fh = await open(logFile, 'r');
       let text: string;
       try {
-        const { size } = await fh.stat();
-        if (size < offset) offset = 0; // truncated by a resuming trainer
+        const { size, ino } = await fh.stat();
+        if (ino !== inode || size < offset) {
+          // Replaced or truncated (a trainer that rewrites its log): read it again from the start;
+          // records already ingested are skipped by step.
+          offset = 0;
+          partial = '';
+          inode = ino;
+        }
         const buf = Buffer.alloc(size - offset);
         await fh.read(buf, 0, buf.length, offset);
         offset = size;

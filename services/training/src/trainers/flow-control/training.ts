@@ -71,20 +71,24 @@ function writeJsonAtomic(file: string, value: unknown): void {
   renameSync(`${file}.tmp`, file);
 }
 
-/** Keeps only the log records up to `step` (resume). */
-function truncateLog(file: string, step: number): void {
+/**
+ * Keeps only the log records up to `step` (resume). Rewrites the file (atomically, as a
+ * new inode, so a tailing reader notices) only when something is dropped.
+ */
+export function truncateTrainerLog(file: string, step: number): void {
   if (!existsSync(file)) return;
-  const kept = readFileSync(file, 'utf8')
-    .split('\n')
-    .filter((line) => {
-      if (!line.trim()) return false;
-      try {
-        return (JSON.parse(line) as LogRecord).current_steps <= step;
-      } catch {
-        return false;
-      }
-    });
-  writeFileSync(file, kept.length ? `${kept.join('\n')}\n` : '');
+  const lines = readFileSync(file, 'utf8').split('\n');
+  const kept = lines.filter((line) => {
+    if (!line.trim()) return false;
+    try {
+      return (JSON.parse(line) as LogRecord).current_steps <= step;
+    } catch {
+      return false;
+    }
+  });
+  if (kept.length === lines.filter((l) => l.trim()).length) return;
+  writeFileSync(`${file}.tmp`, kept.length ? `${kept.join('\n')}\n` : '');
+  renameSync(`${file}.tmp`, file);
 }
 
 /**
@@ -134,13 +138,13 @@ export async function runFlowControlTraining(
     };
     model = state.model;
     step = state.global_step;
-    truncateLog(logFile, step);
+    truncateTrainerLog(logFile, step);
     say(`resuming from ${path.basename(checkpoint.dir)} (step ${step})`);
   } else {
     const labels = [...new Set(trainIdx.map((i) => String(samples[i].label)))].sort();
     if (labels.length < 2) throw new Error('the training split has fewer than 2 labels');
     model = initModel(labels, featureSpace(trainIdx.map((i) => samples[i])), hp.hidden_size ?? 0, seed);
-    writeFileSync(logFile, '');
+    truncateTrainerLog(logFile, 0);
   }
   const labelIndex = new Map(model.labels.map((l, i) => [l, i]));
   const encode = (idx: number[]) => {
