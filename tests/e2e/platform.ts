@@ -23,12 +23,19 @@ export interface ServiceProcess {
 export class E2ePlatform {
   readonly processes: ServiceProcess[] = [];
   gatewayUrl = '';
+  /** gRPC port per service (for setup steps the REST contract does not offer). */
+  grpcPorts: Record<string, number> = {};
   private db?: TestDatabase;
   private nats?: TestNatsServer;
   private keyDir = mkdtempSync(path.join(tmpdir(), 'ct-e2e-'));
   readonly admin = { email: 'admin@e2e.example', password: 'e2e-admin-password-1' };
 
-  async start(services: string[]): Promise<void> {
+  /** Scratch directory of this run (blob stores, keys), removed by stop(). */
+  get scratch(): string {
+    return this.keyDir;
+  }
+
+  async start(services: string[], extraEnv: Record<string, string> = {}): Promise<void> {
     this.db = await createTestDatabase('e2e');
     this.nats = await TestNatsServer.start();
     const migrated = spawnSync(
@@ -54,6 +61,7 @@ export class E2ePlatform {
       HTTP_HOST: '127.0.0.1',
       HTTP_PORT: String(httpPort),
       MAX_BODY_BYTES: String(64 * 1024),
+      ...extraEnv,
     };
     for (const [name, port] of ports) env[`${name.toUpperCase()}_GRPC_ADDR`] = `127.0.0.1:${port}`;
     for (const name of [...services, 'gateway']) {
@@ -72,6 +80,7 @@ export class E2ePlatform {
       this.processes.push({ name, child, grpcPort: ports.get(name)!, output: () => log });
     }
     await Promise.all(this.processes.map((p) => waitServing(p)));
+    this.grpcPorts = Object.fromEntries(ports);
     this.gatewayUrl = `http://127.0.0.1:${httpPort}`;
   }
 
