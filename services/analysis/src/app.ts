@@ -67,6 +67,7 @@ export async function build({
     bus,
     logger,
     maxAttempts: config.ANALYSIS_JOB_MAX_ATTEMPTS,
+    maxFramesPerSecond: config.ANALYSIS_MAX_FRAMES_PER_S,
     llm:
       config.LLM_BASE_URL && config.LLM_MODEL
         ? new LlmRefiner({

@@ -24,6 +24,8 @@ const schema = baseConfigSchema
     ANALYSIS_JOBS_CONSUMER: z.string().min(1).default('analysis-workers'),
     /** JetStream ack wait of a job; a running job sends progress heartbeats well within it. */
     ANALYSIS_JOB_ACK_WAIT_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
+    /** Caps the frames per second one job analyses (0: no cap), bounding the CPU jobs take from the API. */
+    ANALYSIS_MAX_FRAMES_PER_S: z.coerce.number().int().min(0).default(0),
     /** Deliveries of a job that keeps failing unexpectedly before it is stored as failed. */
     ANALYSIS_JOB_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(3),
     /** OpenAI-compatible endpoint for the LLM refinement; without it analyses stay rule-based. */

@@ -169,6 +169,8 @@ describe('analysis service', () => {
           ANALYSIS_BLOB_DIR: blobDir,
           MAX_LOG_BYTES: String(MAX_LOG_BYTES),
           ANALYSIS_WORKERS: '2',
+          // Jobs last long enough to be cancelled however fast the engine gets (100k frames ≥ 2.5 s).
+          ANALYSIS_MAX_FRAMES_PER_S: '40000',
         },
       },
     );

@@ -71,6 +71,8 @@ describe('analysis worker recovery', () => {
       ANALYSIS_BLOB_DIR: blobDir,
       ANALYSIS_WORKERS: '1',
       ANALYSIS_JOB_ACK_WAIT_MS: '2000',
+      // The job must still be running when the worker is killed, however fast the engine is.
+      ANALYSIS_MAX_FRAMES_PER_S: '10000',
     };
   });
 

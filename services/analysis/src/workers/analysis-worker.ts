@@ -25,6 +25,8 @@ export interface WorkerDeps {
   logger: Logger;
   /** Deliveries of a job failing unexpectedly before it is stored as failed. */
   maxAttempts: number;
+  /** Frame rate cap of one job (0: none). */
+  maxFramesPerSecond?: number;
   /** LLM refinement, when configured. */
   llm?: LlmRefiner;
   /** How often a running job heartbeats JetStream and re-checks its stored status. */
@@ -44,9 +46,12 @@ const BATCH_FRAMES = 1024;
 
 /**
  * The engine is synchronous per batch and runs on the service's event loop: give other
- * work (RPCs, database replies, cancel events) a turn between batches.
+ * work (RPCs, database replies, cancel events) a turn between batches, and, with a frame
+ * rate cap, sleep whenever the job runs ahead of it (bounds the CPU share of jobs).
  */
-function yielding(reader: LogReader): AnalyzableLog {
+function yielding(reader: LogReader, maxFramesPerSecond: number): AnalyzableLog {
+  const started = Date.now();
+  let frames = 0;
   return {
     format: reader.format,
     get warnings() {
@@ -57,8 +62,11 @@ function yielding(reader: LogReader): AnalyzableLog {
     },
     async *batches() {
       for await (const batch of reader.batches()) {
+        frames += batch.length;
         yield batch;
-        await new Promise((resolve) => setImmediate(resolve));
+        const ahead =
+          maxFramesPerSecond > 0 ? (frames / maxFramesPerSecond) * 1000 - (Date.now() - started) : 0;
+        await new Promise((resolve) => (ahead > 1 ? setTimeout(resolve, ahead) : setImmediate(resolve)));
       }
     },
   };
@@ -132,7 +140,7 @@ export class AnalysisWorker {
         batchSize: BATCH_FRAMES,
       });
       await progress.set(PROGRESS.parsingStart, 'parsing', true);
-      const report: ChargingReport = await analyzeLog(yielding(reader), {
+      const report: ChargingReport = await analyzeLog(yielding(reader, this.deps.maxFramesPerSecond ?? 0), {
         signal: ac.signal,
         dbc,
         progressIntervalFrames: 16_384,
