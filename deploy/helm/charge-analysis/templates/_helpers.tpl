@@ -38,6 +38,7 @@ capabilities:
 {{/*
 Environment of a service container: plain values, the shared infrastructure URLs, the
 service's own database URL from the existing secret, upstream addresses of its peers.
+`override` (a worker Deployment's env) replaces the service's env entries of the same name.
 */}}
 {{- define "charge.env" -}}
 {{- $root := .root -}}
@@ -71,6 +72,12 @@ service's own database URL from the existing secret, upstream addresses of its p
       key: {{ printf "%s-database-url" .name }}
 {{- end }}
 {{- range $key, $value := .svc.env }}
+{{- if not (hasKey $.override $key) }}
+- name: {{ $key }}
+  value: {{ $value | quote }}
+{{- end }}
+{{- end }}
+{{- range $key, $value := .override }}
 - name: {{ $key }}
   value: {{ $value | quote }}
 {{- end }}
