@@ -540,6 +540,12 @@ describe('knowledge service', () => {
     expect(await rows('select count(*)::int as n from knowledge.knowledge_collections')).toEqual(before);
     expect(await statusOf(retrieve([faults.id], '绝缘电阻', {}, admin))).toBe(status.UNAVAILABLE);
     expect(await statusOf(call('deleteDocument', { id: faultDoc.id }, admin))).toBe(status.UNAVAILABLE);
+    // An ingest while Chroma is down fails with a clear error and writes no chunks.
+    const chunksBefore = await rows('select count(*)::int as n from knowledge.knowledge_chunks');
+    const down = await ingest(faults.id, 'while-down.csv', FAULT_CSV);
+    expect(down.uploadStatus).toBe(K.UploadStatus.UPLOAD_STATUS_FAILED);
+    expect(down.processingError).toMatch(/^vector store unavailable/);
+    expect(await rows('select count(*)::int as n from knowledge.knowledge_chunks')).toEqual(chunksBefore);
     expect(
       await rows('select count(*)::int as n from knowledge.knowledge_chunks where document_id = $1', [
         faultDoc.id,
