@@ -221,6 +221,16 @@ describe('analysis LLM refinement', () => {
     expect(report.llm.verdict.confidence).toBe(0.5);
   });
 
+  test('an LLM that keeps failing after its retries leaves the analysis completed, rule-based, marked unavailable', async () => {
+    llm.answer({ status: 500 }, { status: 502 });
+    const { res, report, last } = await analyse(true);
+    expect(last.status).toBe(S.ANALYSIS_STATUS_COMPLETED);
+    expect(llm.requests).toHaveLength(2); // the call and its one retry (LLM_RETRIES=1)
+    expect(report.llm).toMatchObject({ status: 'unavailable', rounds: 1 });
+    expect(report.llm.error).toMatch(/HTTP 502/);
+    expect(res.results.map((r) => r.resultType)).not.toContain('recommendation');
+  });
+
   test('without use_llm the analysis stays rule-based and the LLM is not called', async () => {
     llm.answer();
     const { report, last } = await analyse(false);
