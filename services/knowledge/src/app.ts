@@ -14,6 +14,7 @@ import { Tokenizer } from './domain/tokenizer';
 import { EmbeddingRegistry } from './embeddings/provider';
 import { knowledgeHandlers } from './grpc/knowledge.handlers';
 import { createDifyRetrievalServer } from './http/dify-retrieval';
+import { AnswerSynthesizer } from './llm/answer-synthesizer';
 import { entities, migrations, SCHEMA } from './persistence/schema';
 import type { UseCaseDeps } from './use-cases/caller';
 import { CollectionUseCases } from './use-cases/collections';
@@ -80,7 +81,16 @@ export async function build({
   const documents = new DocumentUseCases(deps, collections, (id) => worker.enqueue(id));
   for (const id of await documents.unfinished(orm.em.fork())) worker.enqueue(id);
 
-  const retrieval = new RetrievalUseCases(deps, collections, tokenizer);
+  const synthesizer = config.LLM_API_URL
+    ? new AnswerSynthesizer({
+        baseUrl: config.LLM_API_URL,
+        apiKey: config.LLM_API_KEY,
+        model: config.LLM_MODEL,
+        timeoutMs: config.LLM_TIMEOUT_MS,
+        retries: 2,
+      })
+    : undefined;
+  const retrieval = new RetrievalUseCases(deps, collections, tokenizer, synthesizer);
   const verifier = jwksVerifierFromAuth(config.AUTH_GRPC_ADDR, lifecycle);
 
   if (config.KNOWLEDGE_HTTP_PORT > 0) {

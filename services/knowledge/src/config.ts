@@ -38,6 +38,11 @@ const schema = baseConfigSchema.extend({
   EMBEDDING_BATCH_SIZE: z.coerce.number().int().min(1).max(2048).default(64),
   EMBEDDING_RETRIES: z.coerce.number().int().min(0).max(10).default(3),
   EMBEDDING_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
+  /** OpenAI-compatible chat server for Query's synthesised answers; empty for none. */
+  LLM_API_URL: z.union([z.literal(''), z.url()]).default(''),
+  LLM_API_KEY: z.string().default(''),
+  LLM_MODEL: z.string().min(1).default('qwen2.5-1.5b-instruct'),
+  LLM_TIMEOUT_MS: z.coerce.number().int().min(100).default(60_000),
   /** Port of the HTTP endpoint for Dify's External Knowledge API (`POST /retrieval`); 0 disables it. */
   KNOWLEDGE_HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(8053),
   /** Comma-separated API keys Dify may present; they read public collections only. */

@@ -8,6 +8,7 @@ import { normaliseValue, parseCsv, ParseError } from '../src/domain/tabular';
 import { chunkSections, markdownSections } from '../src/domain/text-chunker';
 import { Tokenizer } from '../src/domain/tokenizer';
 import { OpenAiEmbeddings } from '../src/embeddings/openai-embeddings';
+import { RetrievalUseCases } from '../src/use-cases/retrieval';
 import { docx, FAULT_CSV, MANUAL_MD, pdf, xlsx } from './fixtures';
 
 const opts = { chunkSize: 200, chunkOverlap: 20 };
@@ -220,5 +221,14 @@ describe('OpenAI-compatible embeddings', () => {
       reason: 'EMBEDDING_UNAVAILABLE',
     });
     failures = 0;
+  });
+});
+
+test('Query with synthesize and no LLM endpoint → FAILED_PRECONDITION LLM_NOT_CONFIGURED', async () => {
+  const uses = new RetrievalUseCases({} as never, {} as never, tokenizer);
+  const caller = { claims: { userId: 1, role: 'user' as const, sessionId: '', token: '' }, actor: {} };
+  await expect(uses.query({} as never, caller, 1, 'q', { synthesize: true })).rejects.toMatchObject({
+    kind: 'failedPrecondition',
+    reason: 'LLM_NOT_CONFIGURED',
   });
 });

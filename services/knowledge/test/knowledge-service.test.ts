@@ -48,6 +48,9 @@ describe('knowledge service', () => {
   let embedServer: Server;
   let embedRequests = 0;
   let difyUrl: string;
+  /** An OpenAI-compatible chat server: answers with the passage count and the first tag. */
+  let chatServer: Server;
+  const chatRequests: { model: string; messages: { role: string; content: string }[] }[] = [];
 
   const rows = (sql: string, params: unknown[] = []) =>
     withClient(db.url, (c) => c.query(sql, params).then((r) => r.rows as Record<string, unknown>[]));
@@ -132,6 +135,22 @@ describe('knowledge service', () => {
       });
     });
     await new Promise<void>((r) => embedServer.listen(0, '127.0.0.1', r));
+    chatServer = createServer((req, res) => {
+      let body = '';
+      req.on('data', (d) => (body += d));
+      req.on('end', () => {
+        const request = JSON.parse(body) as (typeof chatRequests)[number];
+        chatRequests.push(request);
+        const prompt = request.messages.at(-1)!.content;
+        const count = (prompt.match(/^\[\d+\] /gm) ?? []).length;
+        const first = /^\[1\] [^\n]*\n([^;]*);/m.exec(prompt)?.[1] ?? '';
+        const content = `passages: ${count}; first: ${first} [1]`;
+        res
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ choices: [{ message: { role: 'assistant', content } }] }));
+      });
+    });
+    await new Promise<void>((r) => chatServer.listen(0, '127.0.0.1', r));
     dataDir = mkdtempSync(path.join(tmpdir(), 'knowledge-data-'));
     const orm = await createOrm({ schema: SCHEMA, entities, migrations, databaseUrl: db.url });
     await migrateOrm(orm, SCHEMA);
@@ -150,6 +169,8 @@ describe('knowledge service', () => {
           EMBEDDING_API_URL: `http://127.0.0.1:${(embedServer.address() as AddressInfo).port}`,
           EMBEDDING_API_MODELS: 'bge-base-zh-v1.5',
           KNOWLEDGE_HTTP_PORT: String(httpPort),
+          LLM_API_URL: `http://127.0.0.1:${(chatServer.address() as AddressInfo).port}`,
+          LLM_MODEL: 'test-chat',
           KNOWLEDGE_DIFY_API_KEYS: 'dify-test-key',
         },
       },
@@ -167,6 +188,7 @@ describe('knowledge service', () => {
     await nats?.dispose();
     await chromaServer?.dispose();
     await new Promise((r) => (embedServer ? embedServer.close(r) : r(undefined)));
+    await new Promise((r) => (chatServer ? chatServer.close(r) : r(undefined)));
     await db?.drop();
     rmSync(dataDir, { recursive: true, force: true });
   });
@@ -246,7 +268,25 @@ describe('knowledge service', () => {
     expect(Number(logged.query_time_ms)).toBeGreaterThanOrEqual(0);
     const history = await call<knowledgeV1.ListQueriesResponse>('listQueries', { collectionId: faults.id });
     expect(history.queries.map((q) => q.id)).toEqual([res.queryId]);
-    expect(JSON.parse(history.queries[0].responseText)[0]).toMatchObject({ filename: 'faults.csv', row: 5 });
+    expect(JSON.parse(history.queries[0].responseText).passages[0]).toMatchObject({
+      filename: 'faults.csv',
+      row: 5,
+    });
+
+    // With synthesize, the configured chat model answers from the numbered passages.
+    const answered = await call<knowledgeV1.QueryResponse>('query', {
+      collectionId: faults.id,
+      query: '停充码1003怎么处理',
+      synthesize: true,
+    });
+    expect(answered.answer).toBe(`passages: ${answered.passages.length}; first: 停充码=1003 [1]`);
+    const prompt = chatRequests.at(-1)!.messages.at(-1)!.content;
+    expect(prompt).toContain('[1] faults.csv (row 4)\n停充码=1003; 故障名称=充电机过温');
+    expect(prompt).toContain('Question: 停充码1003怎么处理');
+    const [logged2] = await rows('select response_text from knowledge.rag_queries where id = $1', [
+      answered.queryId,
+    ]);
+    expect(logged2.response_text).toMatchObject({ answer: answered.answer });
   });
 
   test('retrieval quality on a fault-code corpus with the built-in embedder: recall@5 for codes and paraphrases', async () => {

@@ -201,10 +201,15 @@ export function knowledgeHandlers(deps: KnowledgeHandlerDeps): UntypedServiceImp
         caller(ctx),
         req.collectionId,
         req.query,
-        retrievalOptions(req.options),
+        { ...retrievalOptions(req.options), synthesize: req.synthesize },
         ctx.signal,
       );
-      return { queryId: res.id, passages: res.passages.map(toPassage), queryTimeMs: res.queryTimeMs };
+      return {
+        queryId: res.id,
+        passages: res.passages.map(toPassage),
+        queryTimeMs: res.queryTimeMs,
+        answer: res.answer,
+      };
     }),
     listQueries: rpc.unary<knowledgeV1.ListQueriesRequest, knowledgeV1.ListQueriesResponse>(
       async (req, ctx) => {

@@ -8,6 +8,7 @@ import { RagQueryEntity, type RagQueryRow } from '../persistence/rag-query.entit
 import { decodePageToken, encodePageToken, pageSize } from '../domain/paging';
 import { canManage, checkId, sql, type Caller, type UseCaseDeps } from './caller';
 import type { CollectionUseCases } from './collections';
+import type { AnswerSynthesizer } from '../llm/answer-synthesizer';
 
 export const MAX_TOP_K = 50;
 
@@ -88,6 +89,8 @@ export class RetrievalUseCases {
     private readonly deps: UseCaseDeps,
     private readonly collections: CollectionUseCases,
     private readonly tokenizer: Tokenizer,
+    /** Absent when no LLM endpoint is configured. */
+    private readonly synthesizer?: AnswerSynthesizer,
   ) {}
 
   /** Hybrid retrieval over collections the caller may read. */
@@ -261,34 +264,62 @@ export class RetrievalUseCases {
       .slice(0, topK);
   }
 
-  /** Retrieval over one collection, logged to the query history. */
+  /** Retrieval over one collection (optionally answered by the LLM), logged to the query history. */
   async query(
     em: EntityManager,
     caller: Caller,
     collectionId: number,
     query: string,
-    options: RetrievalOptions,
+    options: RetrievalOptions & { synthesize?: boolean },
     signal?: AbortSignal,
-  ): Promise<{ id: number; passages: Passage[]; queryTimeMs: number }> {
+  ): Promise<{ id: number; passages: Passage[]; queryTimeMs: number; answer: string }> {
     checkId('collection_id', collectionId);
+    if (options.synthesize && !this.synthesizer) {
+      throw DomainError.failedPrecondition(
+        'no LLM endpoint is configured (LLM_API_URL)',
+        'LLM_NOT_CONFIGURED',
+      );
+    }
     const started = performance.now();
     const passages = await this.retrieve(em, caller, [collectionId], query, options, signal);
+    const answer =
+      options.synthesize && this.synthesizer
+        ? await this.synthesizer.answer(
+            query.trim(),
+            passages.map((p) => ({
+              content: p.content,
+              filename: p.citation.filename,
+              location: [
+                p.citation.sheet && `sheet ${p.citation.sheet}`,
+                p.citation.row && `row ${p.citation.row}`,
+                p.citation.page && `page ${p.citation.page}`,
+                p.citation.heading,
+              ]
+                .filter(Boolean)
+                .join(', '),
+            })),
+            signal,
+          )
+        : '';
     const queryTimeMs = Math.round(performance.now() - started);
     const row = em.create(RagQueryEntity, {
       collectionId,
       queryText: query.trim(),
       resultCount: passages.length,
-      responseText: passages.map((p) => ({
-        score: Number(p.score.toFixed(4)),
-        matched_by: p.matchedBy,
-        ...p.citation,
-      })),
+      responseText: {
+        passages: passages.map((p) => ({
+          score: Number(p.score.toFixed(4)),
+          matched_by: p.matchedBy,
+          ...p.citation,
+        })),
+        ...(answer ? { answer } : {}),
+      },
       userId: caller.claims.userId,
       queryTimeMs,
       createdAt: new Date(),
     });
     await em.flush();
-    return { id: row.id, passages, queryTimeMs };
+    return { id: row.id, passages, queryTimeMs, answer };
   }
 
   /** A collection's history: the caller's own queries, or all for its managers. */

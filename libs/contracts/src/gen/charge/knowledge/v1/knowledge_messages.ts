@@ -571,6 +571,12 @@ export interface QueryRequest {
   collectionId: number;
   query: string;
   options: RetrievalOptions | undefined;
+  /**
+   * Also have the configured LLM (an OpenAI-compatible chat endpoint) answer the question
+   * from the passages, citing them as [1], [2], …. FAILED_PRECONDITION (reason
+   * LLM_NOT_CONFIGURED) when the service has no LLM endpoint.
+   */
+  synthesize: boolean;
 }
 
 export interface QueryResponse {
@@ -578,6 +584,8 @@ export interface QueryResponse {
   queryId: number;
   passages: RetrievedPassage[];
   queryTimeMs: number;
+  /** The synthesised answer when `synthesize` was set; [n] refers to passages[n-1]. */
+  answer: string;
 }
 
 /** A logged query. */
@@ -586,7 +594,10 @@ export interface RagQuery {
   collectionId: number;
   queryText: string;
   resultCount: number;
-  /** JSON array of the returned passages' citations and scores. */
+  /**
+   * JSON object: `passages` (the returned citations and scores) and, when synthesised,
+   * `answer`.
+   */
   responseText: string;
   /** 0 when the user was deleted. */
   userId: number;
@@ -4340,7 +4351,7 @@ export const RetrieveResponse: MessageFns<RetrieveResponse> = {
 };
 
 function createBaseQueryRequest(): QueryRequest {
-  return { collectionId: 0, query: '', options: undefined };
+  return { collectionId: 0, query: '', options: undefined, synthesize: false };
 }
 
 export const QueryRequest: MessageFns<QueryRequest> = {
@@ -4353,6 +4364,9 @@ export const QueryRequest: MessageFns<QueryRequest> = {
     }
     if (message.options !== undefined) {
       RetrievalOptions.encode(message.options, writer.uint32(26).fork()).join();
+    }
+    if (message.synthesize !== false) {
+      writer.uint32(32).bool(message.synthesize);
     }
     return writer;
   },
@@ -4394,6 +4408,14 @@ export const QueryRequest: MessageFns<QueryRequest> = {
             message.options = RetrievalOptions.decode(reader, reader.uint32());
             continue;
           }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.synthesize = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -4415,6 +4437,7 @@ export const QueryRequest: MessageFns<QueryRequest> = {
           : 0,
       query: isSet(object.query) ? globalThis.String(object.query) : '',
       options: isSet(object.options) ? RetrievalOptions.fromJSON(object.options) : undefined,
+      synthesize: isSet(object.synthesize) ? globalThis.Boolean(object.synthesize) : false,
     };
   },
 
@@ -4428,6 +4451,9 @@ export const QueryRequest: MessageFns<QueryRequest> = {
     }
     if (message.options !== undefined) {
       obj.options = RetrievalOptions.toJSON(message.options);
+    }
+    if (message.synthesize !== false) {
+      obj.synthesize = message.synthesize;
     }
     return obj;
   },
@@ -4443,12 +4469,13 @@ export const QueryRequest: MessageFns<QueryRequest> = {
       object.options !== undefined && object.options !== null
         ? RetrievalOptions.fromPartial(object.options)
         : undefined;
+    message.synthesize = object.synthesize ?? false;
     return message;
   },
 };
 
 function createBaseQueryResponse(): QueryResponse {
-  return { queryId: 0, passages: [], queryTimeMs: 0 };
+  return { queryId: 0, passages: [], queryTimeMs: 0, answer: '' };
 }
 
 export const QueryResponse: MessageFns<QueryResponse> = {
@@ -4461,6 +4488,9 @@ export const QueryResponse: MessageFns<QueryResponse> = {
     }
     if (message.queryTimeMs !== 0) {
       writer.uint32(24).int32(message.queryTimeMs);
+    }
+    if (message.answer !== '') {
+      writer.uint32(34).string(message.answer);
     }
     return writer;
   },
@@ -4502,6 +4532,14 @@ export const QueryResponse: MessageFns<QueryResponse> = {
             message.queryTimeMs = reader.int32();
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.answer = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -4529,6 +4567,7 @@ export const QueryResponse: MessageFns<QueryResponse> = {
         : isSet(object.query_time_ms)
           ? globalThis.Number(object.query_time_ms)
           : 0,
+      answer: isSet(object.answer) ? globalThis.String(object.answer) : '',
     };
   },
 
@@ -4543,6 +4582,9 @@ export const QueryResponse: MessageFns<QueryResponse> = {
     if (message.queryTimeMs !== 0) {
       obj.queryTimeMs = Math.round(message.queryTimeMs);
     }
+    if (message.answer !== '') {
+      obj.answer = message.answer;
+    }
     return obj;
   },
 
@@ -4554,6 +4596,7 @@ export const QueryResponse: MessageFns<QueryResponse> = {
     message.queryId = object.queryId ?? 0;
     message.passages = object.passages?.map((e) => RetrievedPassage.fromPartial(e)) || [];
     message.queryTimeMs = object.queryTimeMs ?? 0;
+    message.answer = object.answer ?? '';
     return message;
   },
 };

@@ -256,7 +256,8 @@ export const KnowledgeServiceService = {
   },
   /**
    * Retrieval for users (the retrieval-test page): like Retrieve over one collection, and
-   * logged to the query history with its time and result count.
+   * logged to the query history with its time and result count. With `synthesize`, the
+   * configured LLM also answers from the passages, citing them.
    */
   query: {
     path: '/charge.knowledge.v1.KnowledgeService/Query' as const,
@@ -347,7 +348,8 @@ export interface KnowledgeServiceServer extends UntypedServiceImplementation {
   retrieve: handleUnaryCall<RetrieveRequest, RetrieveResponse>;
   /**
    * Retrieval for users (the retrieval-test page): like Retrieve over one collection, and
-   * logged to the query history with its time and result count.
+   * logged to the query history with its time and result count. With `synthesize`, the
+   * configured LLM also answers from the passages, citing them.
    */
   query: handleUnaryCall<QueryRequest, QueryResponse>;
   /**
@@ -583,7 +585,8 @@ export interface KnowledgeServiceClient extends Client {
   ): ClientUnaryCall;
   /**
    * Retrieval for users (the retrieval-test page): like Retrieve over one collection, and
-   * logged to the query history with its time and result count.
+   * logged to the query history with its time and result count. With `synthesize`, the
+   * configured LLM also answers from the passages, citing them.
    */
   query(
     request: QueryRequest,
