@@ -607,16 +607,29 @@ describe('training service', () => {
         `${JSON.stringify({ instruction: 'why did charging stop?', input: '', output: 'BST from the charger' })}\n`,
       )
     ).dataset!;
+    const llmTask = { name: 'lora', datasetId: sft.id, modelType: T.ModelType.MODEL_TYPE_LLM };
+    expect(await statusOf(call('createTask', llmTask))).toBe(status.INVALID_ARGUMENT);
+    const config = (
+      await call<trainingV1.CreateConfigRequest, trainingV1.CreateConfigResponse>('createConfig', {
+        config: {
+          name: 'qwen lora',
+          baseModel: 'Qwen2.5-1.5B-Instruct',
+          modelPath: 'Qwen/Qwen2.5-1.5B-Instruct',
+          hyperparameters: { loraRank: 8, template: 'qwen' },
+        },
+      })
+    ).config!;
     const task = (
       await call<trainingV1.CreateTaskRequest, trainingV1.CreateTaskResponse>('createTask', {
-        name: 'lora',
-        description: '',
-        datasetId: sft.id,
-        configId: 0,
-        modelType: T.ModelType.MODEL_TYPE_LLM,
-        hyperparameters: {},
+        ...llmTask,
+        configId: config.id,
       })
     ).task!;
+    expect(task).toMatchObject({
+      adapterType: 'lora',
+      modelSize: '1.5b',
+      hyperparameters: { loraRank: 8, template: 'qwen' },
+    });
     const err = await start(task.id).catch((e: ServiceError) => e);
     expect((err as ServiceError).code).toBe(status.FAILED_PRECONDITION);
     expect((err as ServiceError).metadata.get('error-reason')).toEqual(['TRAINER_UNAVAILABLE']);

@@ -77,7 +77,7 @@ export async function prepareTrainer(spec: RunSpec): Promise<TrainerCommand> {
     exportLlamaFactoryYaml({
       name: `task ${spec.taskId}`,
       modelPath: spec.modelPath ?? '',
-      hyperparameters: spec.hyperparameters,
+      hyperparameters: { stage: 'sft', finetuning_type: 'lora', ...spec.hyperparameters },
     }) +
     [
       'do_train: true',

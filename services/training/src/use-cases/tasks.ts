@@ -61,6 +61,9 @@ export class TaskUseCases {
         'DATASET_TYPE_MISMATCH',
       );
     }
+    if (input.modelType === 'llm' && !input.configId) {
+      throw DomainError.invalidArgument('config_id', 'an llm task needs a config (its base model path)');
+    }
     let base: HyperparameterValues = {};
     let adapterType = input.modelType === 'llm' ? 'lora' : 'none';
     let modelSize = input.modelType === 'llm' ? '1.5b' : 'small';
