@@ -671,7 +671,11 @@ export interface CreateTaskRequest {
   name: string;
   description: string;
   datasetId: number;
-  /** Optional; its hyperparameters are the base, overridden by `hyperparameters`. */
+  /**
+   * Its hyperparameters are the base, overridden by `hyperparameters`; its dataset strategy
+   * selects the training samples. Optional for flow_control; required for llm tasks (the
+   * config names the base model).
+   */
   configId: number;
   modelType: ModelType;
   hyperparameters: Hyperparameters | undefined;
