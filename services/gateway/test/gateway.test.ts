@@ -342,6 +342,19 @@ describe('gateway over real auth + audit', () => {
     expect(early.body.code).toBe(5);
   });
 
+  test('a client that leaves a stream cancels the upstream call', async () => {
+    const abort = new AbortController();
+    const res = await fetch(`${handle.url}/v1/analyses/4:watch`, { signal: abort.signal });
+    expect(res.status).toBe(200);
+    const reader = res.body!.getReader();
+    const first = await reader.read();
+    expect(JSON.parse(Buffer.from(first.value!).toString())).toMatchObject({ analysisId: 4, progress: 0.1 });
+    abort.abort();
+    const deadline = Date.now() + 10_000;
+    while (stub.cancelledWatches === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(stub.cancelledWatches).toBe(1);
+  });
+
   test('CORS: preflight for an allowed origin, refusal for another, headers on responses', async () => {
     const preflight = await call('OPTIONS', '/v1/auth/login', {
       headers: {

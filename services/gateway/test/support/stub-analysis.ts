@@ -14,10 +14,13 @@ export interface SeenMetadata {
  * A real gRPC server standing in for the analysis service (not yet part of the platform
  * the gateway tests start): it drives the gateway's streaming, deadline and metadata paths
  * deterministically. Analysis id 1 streams three events and ends; id 2 streams one event,
- * then fails with FAILED_PRECONDITION; any other id fails at once with NOT_FOUND.
+ * then fails with FAILED_PRECONDITION; id 4 streams one event and stays open until the
+ * caller cancels; any other id fails at once with NOT_FOUND.
  */
 export class StubAnalysis {
   seen: SeenMetadata = {};
+  /** Open-ended watches (id 4) whose caller went away. */
+  cancelledWatches = 0;
 
   private constructor(
     private readonly server: Server,
@@ -70,6 +73,11 @@ export class StubAnalysis {
     ) => {
       record(call.metadata);
       const id = call.request.analysisId;
+      if (id === 4) {
+        call.write(analysisV1.WatchAnalysisResponse.fromPartial({ analysisId: 4, progress: 0.1 }));
+        call.on('cancelled', () => (holder.stub!.cancelledWatches += 1));
+        return;
+      }
       if (id !== 1 && id !== 2)
         return void call.emit('error', { code: status.NOT_FOUND, details: 'analysis not found' });
       const event = (progress: number, st: analysisV1.AnalysisStatus) =>
