@@ -14,6 +14,7 @@ export interface OutboxMessage {
 export const OutboxMessageEntity = new EntitySchema<OutboxMessage>({
   name: 'OutboxMessage',
   tableName: 'outbox_messages',
+  indexes: [{ name: 'outbox_messages_created_at_index', properties: ['createdAt'] }],
   properties: {
     id: { type: 'uuid', primary: true },
     subject: { type: 'string', length: 200 },

@@ -94,7 +94,8 @@ export class Rpc {
         });
       void this.run(call, call.getPath(), options, (ctx) => fn(call.request, send, ctx)).then(
         () => call.end(),
-        (error: ServiceError) => call.destroy(error),
+        // emit('error') sends the status to the client; destroy() would leave it waiting.
+        (error: ServiceError) => call.emit('error', error),
       );
     };
   }

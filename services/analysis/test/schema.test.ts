@@ -6,13 +6,12 @@ import { entities, migrations, SCHEMA } from '../src/persistence/schema';
  * Differences the ORM's schema diff reports that are intended: the migration owns the
  * foreign key of analysis_results and the check constraints on status/progress (the ORM
  * cannot compare normalized check expressions, and re-adding them makes it re-type
- * "status"), and the events library's outbox entity does not declare its index.
+ * "status").
  */
 const INTENDED = [
   /drop constraint "analysis_results_analysis_id_fkey"/,
   /(drop|add) constraint (if exists )?"?charging_analyses_(status|progress)_check"?/,
   /alter column "status" type varchar\(40\) using \("status"::varchar\(40\)\)/,
-  /drop index "analysis"\."outbox_messages_created_at_index"/,
   /drop constraint "charging_analyses_dbc_id_foreign"|drop constraint "charging_analyses_dbc_id_fkey"/,
 ];
 

@@ -1,4 +1,4 @@
-import type { ServerWritableStream, UntypedHandleCall } from '@grpc/grpc-js';
+import type { UntypedHandleCall } from '@grpc/grpc-js';
 import { analysisV1 } from '@charge/contracts';
 import { DomainError } from '@charge/errors';
 import type { CallContext, Rpc } from '@charge/service-kit';
@@ -145,22 +145,6 @@ async function* uploadParts(
   }
 }
 
-/**
- * service-kit's serverStream ends a failed stream with `call.destroy(error)`; grpc-js then
- * never sends the status and the client waits forever. Emitting 'error' instead makes
- * grpc-js send the error's status (reported as a service-kit bug; remove once fixed there).
- */
-function statusOnDestroy(handler: UntypedHandleCall): UntypedHandleCall {
-  return ((call: ServerWritableStream<unknown, unknown>) => {
-    call.destroy = ((error?: Error) => {
-      if (error) call.emit('error', error);
-      else call.end();
-      return call;
-    }) as typeof call.destroy;
-    (handler as (call: ServerWritableStream<unknown, unknown>) => void)(call);
-  }) as UntypedHandleCall;
-}
-
 /** AnalysisService: proto ⇄ use-case mapping only. */
 export function analysisHandlers(rpc: Rpc, analyses: AnalysisUseCases): Implementation {
   return {
@@ -288,10 +272,9 @@ export function analysisHandlers(rpc: Rpc, analyses: AnalysisUseCases): Implemen
       },
     ),
 
-    watchAnalysis: statusOnDestroy(
-      rpc.serverStream<analysisV1.WatchAnalysisRequest, analysisV1.WatchAnalysisResponse>((req, send, ctx) =>
+    watchAnalysis: rpc.serverStream<analysisV1.WatchAnalysisRequest, analysisV1.WatchAnalysisResponse>(
+      (req, send, ctx) =>
         analyses.watch(ctx.em, caller(ctx), req.analysisId, (event) => send(toEvent(event)), ctx.signal),
-      ),
     ),
   };
 }
