@@ -376,6 +376,21 @@ describe('knowledge service', () => {
     await call('deleteDocument', { id: csv.id });
   });
 
+  test('concurrent uploads of one file name: exactly one wins, the other is ALREADY_EXISTS', async () => {
+    const results = await Promise.allSettled([
+      upload(faults.id, 'race.csv', FAULT_CSV),
+      upload(faults.id, 'race.csv', FAULT_CSV),
+    ]);
+    const won = results.filter(
+      (r) => r.status === 'fulfilled',
+    ) as PromiseFulfilledResult<knowledgeV1.Document>[];
+    const lost = results.filter((r) => r.status === 'rejected') as PromiseRejectedResult[];
+    expect(won).toHaveLength(1);
+    expect((lost[0].reason as ServiceError).code).toBe(status.ALREADY_EXISTS);
+    await watch(won[0].value.id);
+    await call('deleteDocument', { id: won[0].value.id });
+  });
+
   test('overwrite replaces chunks atomically; queries during re-ingest always see a version', async () => {
     expect(await statusOf(upload(faults.id, 'faults.csv', FAULT_CSV))).toBe(status.ALREADY_EXISTS);
     const bigger = `${FAULT_CSV}\n${Array.from({ length: 300 }, (_, i) => `${3000 + i},新故障${i},说明${i},处理${i}`).join('\n')}`;

@@ -52,22 +52,6 @@ export class DocumentUseCases {
     await this.checkHeader(em, caller, header);
     const filename = header.filename.trim();
     if (!bytes.length) throw DomainError.invalidArgument('chunk', 'the file is empty', 'DOCUMENT_EMPTY');
-    const existing = await em.find(
-      DocumentEntity,
-      { collectionId: header.collectionId, filename },
-      { orderBy: { id: 'desc' } },
-    );
-    if (existing.length && !header.overwrite) {
-      throw DomainError.alreadyExists(
-        `the collection already has a document named "${filename}"; set overwrite to replace it`,
-      );
-    }
-    if (existing.some((d) => d.uploadStatus === 'uploading' || d.uploadStatus === 'processing')) {
-      throw DomainError.failedPrecondition(
-        `"${filename}" is being ingested; retry when it finishes`,
-        'INGEST_IN_PROGRESS',
-      );
-    }
     const type = fileTypeOf(filename)!;
     const dir = path.join(this.deps.dataDir, 'documents', String(header.collectionId));
     await mkdir(dir, { recursive: true });
@@ -76,6 +60,24 @@ export class DocumentUseCases {
     await rename(`${file}.part`, file);
     try {
       const row = await em.transactional(async (tem) => {
+        // Serialises uploads of one file name into one collection (checked, then inserted).
+        await sql(tem, 'select pg_advisory_xact_lock(?, hashtext(?))', [header.collectionId, filename]);
+        const existing = await tem.find(
+          DocumentEntity,
+          { collectionId: header.collectionId, filename },
+          { orderBy: { id: 'desc' } },
+        );
+        if (existing.length && !header.overwrite) {
+          throw DomainError.alreadyExists(
+            `the collection already has a document named "${filename}"; set overwrite to replace it`,
+          );
+        }
+        if (existing.some((d) => d.uploadStatus === 'uploading' || d.uploadStatus === 'processing')) {
+          throw DomainError.failedPrecondition(
+            `"${filename}" is being ingested; retry when it finishes`,
+            'INGEST_IN_PROGRESS',
+          );
+        }
         const now = new Date();
         const doc = tem.create(DocumentEntity, {
           collectionId: header.collectionId,
