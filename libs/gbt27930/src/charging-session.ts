@@ -103,8 +103,8 @@ export class ChargingSession {
   readonly voltageRun = new DeviationRun('OUTPUT_VOLTAGE_DEVIATION', 5);
   readonly currentRun = new DeviationRun('OUTPUT_CURRENT_DEVIATION', 5);
 
-  // bus errors seen while this session was current: channel → count
-  readonly errorCounts = new Map<number, number>();
+  // bus errors seen while this session was current: channel → count (created at the first)
+  errorCounts: Map<number, number> | null = null;
   firstErrorTime = Number.NaN;
   lastErrorTime = Number.NaN;
   firstErrorId = 0;
@@ -116,7 +116,9 @@ export class ChargingSession {
     maxSeriesPoints: number,
   ) {
     this.lastTime = startTime;
-    this.series = SERIES_NAMES.map(() => new SeriesDownsampler(maxSeriesPoints));
+    const series: SeriesDownsampler[] = [];
+    for (let i = 0; i < SERIES_NAMES.length; i++) series.push(new SeriesDownsampler(maxSeriesPoints));
+    this.series = series;
   }
 
   /** Moves the phase forward (never back) at `t`. */
@@ -155,9 +157,9 @@ export class ChargingSession {
       phases.push({ name: PHASE_ORDER[i], startTime: iso(s), endTime: iso(end) });
       last = PHASE_ORDER[i];
     }
-    const nn = (v: number) => (v === v ? v : null);
     const series = {} as Record<SeriesName, [number, number][]>;
-    SERIES_NAMES.forEach((name, i) => (series[name] = this.series[i].points(this.startTime)));
+    for (let i = 0; i < SERIES_NAMES.length; i++)
+      series[SERIES_NAMES[i]] = this.series[i].points(this.startTime);
     const energy =
       this.csdEnergy === this.csdEnergy
         ? this.csdEnergy
@@ -204,4 +206,9 @@ export class ChargingSession {
       series,
     };
   }
+}
+
+/** A number, or null for NaN (a stat that cannot be known). */
+function nn(v: number): number | null {
+  return v === v ? v : null;
 }

@@ -2,15 +2,27 @@
  * Streaming min/max-bucket downsampling with bounded memory: points go into time buckets of
  * a width that doubles (merging neighbours) whenever the buckets run out, and each bucket
  * keeps its minimum and maximum, so peaks survive. Output: at most `2 × buckets` points.
+ *
+ * Storage grows with the buckets actually reached (up to the bucket count), so a series of a
+ * few points costs a few bytes: a log of very many short sessions (10 series each) must not
+ * pay for 2,000 points per series and session.
  */
+
+/** Smallest storage allocated once the first point arrives (buckets). */
+const MIN_CAPACITY = 8;
+const EMPTY_F64 = new Float64Array(0);
+const EMPTY_U8 = new Uint8Array(0);
 
 /** A fixed-memory downsampler for one series. */
 export class SeriesDownsampler {
-  private readonly minT: Float64Array;
-  private readonly minV: Float64Array;
-  private readonly maxT: Float64Array;
-  private readonly maxV: Float64Array;
-  private readonly used: Uint8Array;
+  private minT: Float64Array = EMPTY_F64;
+  private minV: Float64Array = EMPTY_F64;
+  private maxT: Float64Array = EMPTY_F64;
+  private maxV: Float64Array = EMPTY_F64;
+  /** Bucket in use; its length is the storage allocated so far (buckets beyond are unused). */
+  private used: Uint8Array = EMPTY_U8;
+  /** Number of buckets (the storage never grows beyond). */
+  private readonly buckets: number;
   private width: number;
   private inverseWidth: number;
   private origin = Number.NaN;
@@ -21,12 +33,7 @@ export class SeriesDownsampler {
    * @param initialWidth starting bucket width in seconds.
    */
   constructor(maxPoints = 2000, initialWidth = 0.05) {
-    const n = Math.max(1, Math.floor(maxPoints / 2));
-    this.minT = new Float64Array(n);
-    this.minV = new Float64Array(n);
-    this.maxT = new Float64Array(n);
-    this.maxV = new Float64Array(n);
-    this.used = new Uint8Array(n);
+    this.buckets = Math.max(1, Math.floor(maxPoints / 2));
     this.width = initialWidth;
     this.inverseWidth = 1 / initialWidth;
   }
@@ -43,13 +50,14 @@ export class SeriesDownsampler {
     let rel = t - this.origin;
     if (rel < 0) rel = 0;
     if (!(rel < 1e15)) rel = 0; // NaN / absurd timestamps go to the first bucket
-    const n = this.used.length;
+    const n = this.buckets;
     let x = rel * this.inverseWidth;
     while (x >= n) {
       this.merge();
       x = rel * this.inverseWidth;
     }
     const b = x | 0;
+    if (b >= this.used.length) this.grow(b);
     if (this.used[b] === 0) {
       this.used[b] = 1;
       this.minT[b] = t;
@@ -72,19 +80,41 @@ export class SeriesDownsampler {
   points(origin: number, timeDigits = 3): [number, number][] {
     const out: [number, number][] = [];
     const f = 10 ** timeDigits;
-    const rt = (t: number) => Math.round((t - origin) * f) / f;
     for (let b = 0; b < this.used.length; b++) {
       if (this.used[b] === 0) continue;
       const a = this.minT[b];
       const c = this.maxT[b];
-      if (a === c && this.minV[b] === this.maxV[b]) out.push([rt(a), this.minV[b]]);
-      else if (a <= c) out.push([rt(a), this.minV[b]], [rt(c), this.maxV[b]]);
-      else out.push([rt(c), this.maxV[b]], [rt(a), this.minV[b]]);
+      if (a === c && this.minV[b] === this.maxV[b]) out.push([rt(a, origin, f), this.minV[b]]);
+      else if (a <= c) out.push([rt(a, origin, f), this.minV[b]], [rt(c, origin, f), this.maxV[b]]);
+      else out.push([rt(c, origin, f), this.maxV[b]], [rt(a, origin, f), this.minV[b]]);
     }
     return out;
   }
 
+  /** Extends the storage so that bucket `b` (< the bucket count) exists. */
+  private grow(b: number): void {
+    let cap = Math.max(MIN_CAPACITY, this.used.length * 2);
+    while (cap <= b) cap *= 2;
+    if (cap > this.buckets) cap = this.buckets;
+    const minT = new Float64Array(cap);
+    const minV = new Float64Array(cap);
+    const maxT = new Float64Array(cap);
+    const maxV = new Float64Array(cap);
+    const used = new Uint8Array(cap);
+    minT.set(this.minT);
+    minV.set(this.minV);
+    maxT.set(this.maxT);
+    maxV.set(this.maxV);
+    used.set(this.used);
+    this.minT = minT;
+    this.minV = minV;
+    this.maxT = maxT;
+    this.maxV = maxV;
+    this.used = used;
+  }
+
   private merge(): void {
+    // Only the allocated buckets can be in use; the rest fold into buckets cleared below.
     const n = this.used.length;
     // Bucket i folds into i >> 1; sources are always read before they are overwritten.
     for (let i = 0; i < n; i++) {
@@ -115,4 +145,9 @@ export class SeriesDownsampler {
     this.width *= 2;
     this.inverseWidth = 1 / this.width;
   }
+}
+
+/** `t − origin` rounded to `1 / f` (a module function: no closure per call of `points`). */
+function rt(t: number, origin: number, f: number): number {
+  return Math.round((t - origin) * f) / f;
 }

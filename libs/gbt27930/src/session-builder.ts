@@ -751,7 +751,8 @@ export class SessionBuilder {
       this.earlyErrorLast = t;
       return;
     }
-    s.errorCounts.set(ch, (s.errorCounts.get(ch) ?? 0) + 1);
+    const counts = (s.errorCounts ??= new Map());
+    counts.set(ch, (counts.get(ch) ?? 0) + 1);
     if (s.firstErrorTime !== s.firstErrorTime) {
       s.firstErrorTime = t;
       s.firstErrorId = id;
@@ -763,7 +764,8 @@ export class SessionBuilder {
   private attachEarlyErrors(): void {
     if (this.earlyErrors.size === 0 || this.sessions.length === 0) return;
     const s = this.sessions[0];
-    for (const [ch, n] of this.earlyErrors) s.errorCounts.set(ch, (s.errorCounts.get(ch) ?? 0) + n);
+    const counts = (s.errorCounts ??= new Map());
+    for (const [ch, n] of this.earlyErrors) counts.set(ch, (counts.get(ch) ?? 0) + n);
     if (!(s.firstErrorTime <= this.earlyErrorFirst)) {
       s.firstErrorTime = this.earlyErrorFirst;
       s.firstErrorId = this.earlyErrorId;
@@ -773,11 +775,10 @@ export class SessionBuilder {
   }
 
   private errorFinding(s: ChargingSession): void {
-    if (s.errorCounts.size === 0) return;
-    const parts = [...s.errorCounts.entries()]
-      .sort((a, b) => a[0] - b[0])
-      .map(([ch, n]) => `通道 ${ch}: ${n} 帧`);
-    const total = [...s.errorCounts.values()].reduce((a, b) => a + b, 0);
+    const counts = s.errorCounts;
+    if (counts === null || counts.size === 0) return;
+    const parts = [...counts.entries()].sort((a, b) => a[0] - b[0]).map(([ch, n]) => `通道 ${ch}: ${n} 帧`);
+    const total = [...counts.values()].reduce((a, b) => a + b, 0);
     s.findings.episode(
       'BUS_ERROR_FRAMES',
       'info',

@@ -11,6 +11,8 @@ import type { Severity } from '../status-fields';
 /** Most findings of one code kept per session (episodes beyond are counted, not listed). */
 export const MAX_EPISODES_PER_CODE = 50;
 
+const NO_DATA = new Uint8Array(0);
+
 /** One evidence frame before ISO conversion. */
 export interface RawEvidence {
   message: string;
@@ -26,7 +28,8 @@ export class FindingRecord {
   private lastTime = Number.NaN;
   private lastId = 0;
   private lastName = '';
-  private readonly lastData = new Uint8Array(64);
+  /** Allocated at the first repeat that carries data. */
+  private lastData: Uint8Array = NO_DATA;
   private lastLen = 0;
 
   constructor(
@@ -47,6 +50,7 @@ export class FindingRecord {
     this.lastId = canId;
     if (data) {
       const n = Math.min(len, 64);
+      if (this.lastData === NO_DATA) this.lastData = new Uint8Array(64);
       for (let i = 0; i < n; i++) this.lastData[i] = data[off + i];
       this.lastLen = n;
     } else this.lastLen = 0;
@@ -72,13 +76,14 @@ export type TimeFormatter = (t: number) => string;
 
 /** Per-session finding collector. */
 export class FindingRecorder {
-  private readonly keyed = new Map<string, FindingRecord>();
+  // Created on first use: a log of very many sessions holds one recorder per session.
+  private keyed: Map<string, FindingRecord> | null = null;
   private readonly all: FindingRecord[] = [];
-  private readonly episodesPerCode = new Map<string, number>();
+  private episodesPerCode: Map<string, number> | null = null;
 
   /** The keyed finding, if raised. */
   get(key: string): FindingRecord | undefined {
-    return this.keyed.get(key);
+    return this.keyed?.get(key);
   }
 
   /**
@@ -97,7 +102,7 @@ export class FindingRecorder {
     off: number,
     len: number,
   ): FindingRecord {
-    const existing = this.keyed.get(key);
+    const existing = this.keyed?.get(key);
     if (existing) {
       existing.repeat(time, evidenceName, canId, data, off, len);
       return existing;
@@ -105,7 +110,7 @@ export class FindingRecorder {
     const rec = new FindingRecord(code, severity, time, time, message, [
       { message: evidenceName, time, canId, data: data ? toHex(data, off, len) : '' },
     ]);
-    this.keyed.set(key, rec);
+    (this.keyed ??= new Map()).set(key, rec);
     this.all.push(rec);
     return rec;
   }
@@ -119,8 +124,9 @@ export class FindingRecorder {
     message: string,
     evidence: RawEvidence[],
   ): FindingRecord | null {
-    const n = (this.episodesPerCode.get(code) ?? 0) + 1;
-    this.episodesPerCode.set(code, n);
+    const counts = (this.episodesPerCode ??= new Map());
+    const n = (counts.get(code) ?? 0) + 1;
+    counts.set(code, n);
     if (n > MAX_EPISODES_PER_CODE) return null;
     const rec = new FindingRecord(code, severity, startTime, endTime, message, evidence);
     this.all.push(rec);
@@ -129,7 +135,7 @@ export class FindingRecorder {
 
   /** Episodes of `code` dropped past the cap. */
   droppedEpisodes(code: string): number {
-    return Math.max(0, (this.episodesPerCode.get(code) ?? 0) - MAX_EPISODES_PER_CODE);
+    return Math.max(0, (this.episodesPerCode?.get(code) ?? 0) - MAX_EPISODES_PER_CODE);
   }
 
   /** True when at least one finding of `code` exists. */

@@ -4,11 +4,14 @@
  */
 import type { FindingRecorder } from './finding-recorder';
 
+const NO_DATA = new Uint8Array(0);
+
 /** Tracks the gaps of one message within one session. */
 export class MessageGapCheck {
   private last = Number.NaN;
   private lastId = 0;
-  private readonly lastData = new Uint8Array(64);
+  /** Allocated at the first instance (most sessions of a many-session log never get one). */
+  private lastData: Uint8Array = NO_DATA;
   private lastLen = 0;
   private closed = false;
 
@@ -35,6 +38,7 @@ export class MessageGapCheck {
     this.last = t;
     this.lastId = canId;
     const n = Math.min(len, 64);
+    if (this.lastData === NO_DATA) this.lastData = new Uint8Array(64);
     for (let i = 0; i < n; i++) this.lastData[i] = data[off + i];
     this.lastLen = n;
   }
