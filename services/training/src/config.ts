@@ -9,7 +9,7 @@ const schema = baseConfigSchema.extend({
   /** auth's gRPC address, for the token keys (JWKS). */
   AUTH_GRPC_ADDR: z.string().default('127.0.0.1:50051'),
   /** Blob directory: uploaded datasets (`datasets/`) and trainer output (`runs/task-<id>/`). */
-  TRAINING_DATA_DIR: z.string().min(1).default('./data/training'),
+  TRAINING_DATA_DIR: z.string().min(1).default('.data/training'),
   /** Trainer processes this instance runs at once (GPU slots); 0 serves the API only. */
   TRAINING_SLOTS: z.coerce.number().int().min(0).max(64).default(1),
   /** Durable name of the runners' TRAINING_JOBS consumer (shared by every runner). */
