@@ -1,24 +1,16 @@
-import { jetstreamManager } from '@nats-io/jetstream';
 import { analysisV1 } from '@charge/contracts';
+import { startDurableConsumer, type RunningConsumer } from '@charge/events';
 import {
-  connectNats,
-  createSyslogSink,
-  ensureStream,
-  OutboxRelay,
-  startDurableConsumer,
-  type RunningConsumer,
-} from '@charge/events';
-import {
-  createOrm,
   jwksVerifierFromAuth,
   Rpc,
+  startBackbone,
   type BuildContext,
   type BuiltService,
 } from '@charge/service-kit';
 import type { AnalysisConfig } from './config';
 import { subscribeUserDeleted } from './consumers/user-deleted';
 import { analysisHandlers, progressCodec } from './grpc/analysis.handlers';
-import { entities, migrations, SCHEMA } from './persistence/schema';
+import * as persistence from './persistence/schema';
 import { LocalBlobStore } from './storage/blob-store';
 import { AnalysisUseCases } from './use-cases/analyses';
 import { LlmRefiner } from './use-cases/llm-refiner';
@@ -27,38 +19,12 @@ import { TraceCursors } from './use-cases/trace-cursors';
 import { AnalysisWorker } from './workers/analysis-worker';
 
 /** Composition root of the analysis service (API and, with ANALYSIS_WORKERS > 0, workers). */
-export async function build({
-  name,
-  config,
-  logger,
-  lifecycle,
-  shipper,
-  inflight,
-}: BuildContext<AnalysisConfig>): Promise<BuiltService> {
+export async function build(ctx: BuildContext<AnalysisConfig>): Promise<BuiltService> {
+  const { config, logger, lifecycle, inflight } = ctx;
   const blobs = new LocalBlobStore(config.ANALYSIS_BLOB_DIR);
   await blobs.init();
 
-  const orm = await createOrm({
-    schema: SCHEMA,
-    entities,
-    migrations,
-    databaseUrl: config.DATABASE_URL,
-    poolMax: config.DB_POOL_MAX,
-  });
-  lifecycle.onStop('orm', () => orm.close());
-
-  const nc = await connectNats(config.NATS_URL, name);
-  lifecycle.onStop('nats', () => nc.drain());
-  const jsm = await jetstreamManager(nc);
-  await ensureStream(jsm, 'AUDIT');
-  await ensureStream(jsm, 'SYSLOG');
-  await ensureStream(jsm, 'ANALYSIS_JOBS');
-  shipper.attach(createSyslogSink(nc, name));
-  lifecycle.onStop('syslog', () => shipper.detach());
-
-  const relay = new OutboxRelay({ orm, nc, schema: SCHEMA, logger });
-  relay.start();
-  lifecycle.onStop('outbox-relay', () => relay.stop());
+  const { orm, nc, relay } = await startBackbone(ctx, persistence, { streams: ['ANALYSIS_JOBS'] });
 
   const bus = new ProgressBus(nc, progressCodec);
   const worker = new AnalysisWorker({

@@ -1,11 +1,9 @@
 import path from 'node:path';
-import { jetstreamManager } from '@nats-io/jetstream';
 import { knowledgeV1 } from '@charge/contracts';
-import { connectNats, createSyslogSink, ensureStream, OutboxRelay } from '@charge/events';
 import {
-  createOrm,
   jwksVerifierFromAuth,
   Rpc,
+  startBackbone,
   type BuildContext,
   type BuiltService,
 } from '@charge/service-kit';
@@ -15,7 +13,7 @@ import { EmbeddingRegistry } from './embeddings/provider';
 import { knowledgeHandlers } from './grpc/knowledge.handlers';
 import { createDifyRetrievalServer } from './http/dify-retrieval';
 import { AnswerSynthesizer } from './llm/answer-synthesizer';
-import { entities, migrations, SCHEMA } from './persistence/schema';
+import * as persistence from './persistence/schema';
 import type { UseCaseDeps } from './use-cases/caller';
 import { CollectionUseCases } from './use-cases/collections';
 import { DocumentUseCases } from './use-cases/documents';
@@ -25,34 +23,9 @@ import { subscribeUserDeletions } from './use-cases/user-deletions';
 import { ChromaStore } from './vector/chroma-store';
 
 /** Composition root of the knowledge service. Migrations are applied by `npm run migrate`. */
-export async function build({
-  name,
-  config,
-  logger,
-  lifecycle,
-  shipper,
-  inflight,
-}: BuildContext<KnowledgeConfig>): Promise<BuiltService> {
-  const orm = await createOrm({
-    schema: SCHEMA,
-    entities,
-    migrations,
-    databaseUrl: config.DATABASE_URL,
-    poolMax: config.DB_POOL_MAX,
-  });
-  lifecycle.onStop('orm', () => orm.close());
-
-  const nc = await connectNats(config.NATS_URL, name);
-  lifecycle.onStop('nats', () => nc.drain());
-  const jsm = await jetstreamManager(nc);
-  await ensureStream(jsm, 'AUDIT');
-  await ensureStream(jsm, 'SYSLOG');
-  shipper.attach(createSyslogSink(nc, name));
-  lifecycle.onStop('syslog', () => shipper.detach());
-
-  const relay = new OutboxRelay({ orm, nc, schema: SCHEMA, logger });
-  relay.start();
-  lifecycle.onStop('outbox-relay', () => relay.stop());
+export async function build(ctx: BuildContext<KnowledgeConfig>): Promise<BuiltService> {
+  const { config, logger, lifecycle, inflight } = ctx;
+  const { orm, nc, relay } = await startBackbone(ctx, persistence);
 
   const deletions = subscribeUserDeletions(nc, orm, logger);
   lifecycle.onStop('users-deleted', () => deletions.unsubscribe());

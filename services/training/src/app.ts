@@ -1,17 +1,15 @@
 import path from 'node:path';
-import { jetstreamManager } from '@nats-io/jetstream';
 import { trainingV1 } from '@charge/contracts';
-import { connectNats, createSyslogSink, ensureStream, OutboxRelay } from '@charge/events';
 import {
-  createOrm,
   jwksVerifierFromAuth,
   Rpc,
+  startBackbone,
   type BuildContext,
   type BuiltService,
 } from '@charge/service-kit';
 import type { TrainingConfig } from './config';
 import { trainingHandlers } from './grpc/training.handlers';
-import { entities, migrations, SCHEMA } from './persistence/schema';
+import * as persistence from './persistence/schema';
 import { Reaper } from './runner/reaper';
 import { TrainingRunner } from './runner/task-runner';
 import type { UseCaseDeps } from './use-cases/caller';
@@ -22,36 +20,10 @@ import { TaskUseCases } from './use-cases/tasks';
 import { subscribeUserDeletions } from './use-cases/user-deletions';
 
 /** Composition root of the training service. Migrations are applied by `npm run migrate`. */
-export async function build({
-  name,
-  config,
-  logger,
-  lifecycle,
-  shipper,
-  inflight,
-}: BuildContext<TrainingConfig>): Promise<BuiltService> {
+export async function build(ctx: BuildContext<TrainingConfig>): Promise<BuiltService> {
+  const { config, logger, lifecycle, inflight } = ctx;
   const dataDir = path.resolve(config.TRAINING_DATA_DIR);
-  const orm = await createOrm({
-    schema: SCHEMA,
-    entities,
-    migrations,
-    databaseUrl: config.DATABASE_URL,
-    poolMax: config.DB_POOL_MAX,
-  });
-  lifecycle.onStop('orm', () => orm.close());
-
-  const nc = await connectNats(config.NATS_URL, name);
-  lifecycle.onStop('nats', () => nc.drain());
-  const jsm = await jetstreamManager(nc);
-  await ensureStream(jsm, 'AUDIT');
-  await ensureStream(jsm, 'SYSLOG');
-  await ensureStream(jsm, 'TRAINING_JOBS');
-  shipper.attach(createSyslogSink(nc, name));
-  lifecycle.onStop('syslog', () => shipper.detach());
-
-  const relay = new OutboxRelay({ orm, nc, schema: SCHEMA, logger });
-  relay.start();
-  lifecycle.onStop('outbox-relay', () => relay.stop());
+  const { orm, nc, relay } = await startBackbone(ctx, persistence, { streams: ['TRAINING_JOBS'] });
 
   const deletions = subscribeUserDeletions(nc, orm, logger);
   lifecycle.onStop('users-deleted', () => deletions.unsubscribe());

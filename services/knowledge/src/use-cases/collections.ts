@@ -3,7 +3,7 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { EntityManager, FilterQuery } from '@mikro-orm/postgresql';
 import { DomainError } from '@charge/errors';
-import { decodePageToken, encodePageToken, pageSize } from '../domain/paging';
+import { decodePageToken, encodePageToken, pageSize } from '@charge/service-kit';
 import { CollectionEntity, type CollectionRow } from '../persistence/collection.entity';
 import { DocumentEntity } from '../persistence/document.entity';
 import {
@@ -113,7 +113,7 @@ export class CollectionUseCases {
     input: { pageSize?: number; pageToken?: string; collectionType?: string },
   ) {
     const limit = pageSize(input.pageSize);
-    const beforeId = decodePageToken(input.pageToken);
+    const beforeId = decodePageToken(input.pageToken)?.id;
     const where: FilterQuery<CollectionRow>[] = [];
     if (!isAdmin(caller)) where.push({ $or: [{ createdBy: null }, { createdBy: caller.claims.userId }] });
     if (input.collectionType) where.push({ collectionType: input.collectionType });
@@ -126,7 +126,7 @@ export class CollectionUseCases {
     const items = rows.slice(0, limit);
     return {
       items,
-      nextPageToken: rows.length > limit ? encodePageToken(items[items.length - 1].id) : '',
+      nextPageToken: rows.length > limit ? encodePageToken({ id: items[items.length - 1].id }) : '',
       totalSize: await em.count(CollectionEntity, countWhere),
     };
   }

@@ -5,7 +5,7 @@ import { normaliseValue } from '../domain/tabular';
 import { tsqueryOf, type Tokenizer } from '../domain/tokenizer';
 import type { CollectionRow } from '../persistence/collection.entity';
 import { RagQueryEntity, type RagQueryRow } from '../persistence/rag-query.entity';
-import { decodePageToken, encodePageToken, pageSize } from '../domain/paging';
+import { decodePageToken, encodePageToken, pageSize } from '@charge/service-kit';
 import { canManage, checkId, sql, type Caller, type UseCaseDeps } from './caller';
 import type { CollectionUseCases } from './collections';
 import type { AnswerSynthesizer } from '../llm/answer-synthesizer';
@@ -330,7 +330,7 @@ export class RetrievalUseCases {
   ) {
     const collection = await this.collections.get(em, caller, input.collectionId);
     const limit = pageSize(input.pageSize);
-    const beforeId = decodePageToken(input.pageToken);
+    const beforeId = decodePageToken(input.pageToken)?.id;
     const where: Record<string, unknown> = { collectionId: input.collectionId };
     if (!canManage(caller, collection)) where.userId = caller.claims.userId;
     const total = await em.count(RagQueryEntity, where);
@@ -342,7 +342,7 @@ export class RetrievalUseCases {
     const items = rows.slice(0, limit);
     return {
       items,
-      nextPageToken: rows.length > limit ? encodePageToken(items[items.length - 1].id) : '',
+      nextPageToken: rows.length > limit ? encodePageToken({ id: items[items.length - 1].id }) : '',
       totalSize: total,
     };
   }

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { EntityManager, FilterQuery } from '@mikro-orm/postgresql';
 import { DomainError } from '@charge/errors';
 import { validateDataset, type DatasetKind } from '../domain/dataset-validation';
-import { decodePageToken, encodePageToken, pageSize } from '../domain/paging';
+import { decodePageToken, encodePageToken, pageSize } from '@charge/service-kit';
 import { DatasetEntity, type DatasetRow } from '../persistence/dataset.entity';
 import { assertOwner, audit, checkId, isAdmin, requireText, type Caller, type UseCaseDeps } from './caller';
 
@@ -80,7 +80,7 @@ export class DatasetUseCases {
     input: { pageSize?: number; pageToken?: string; datasetType?: string },
   ) {
     const limit = pageSize(input.pageSize);
-    const beforeId = decodePageToken(input.pageToken);
+    const beforeId = decodePageToken(input.pageToken)?.id;
     const where: FilterQuery<DatasetRow>[] = [];
     if (!isAdmin(caller)) where.push({ $or: [{ isPublic: true }, { createdBy: caller.claims.userId }] });
     if (input.datasetType) where.push({ datasetType: input.datasetType });
@@ -93,7 +93,7 @@ export class DatasetUseCases {
     const items = rows.slice(0, limit);
     return {
       items,
-      nextPageToken: rows.length > limit ? encodePageToken(items[items.length - 1].id) : '',
+      nextPageToken: rows.length > limit ? encodePageToken({ id: items[items.length - 1].id }) : '',
       totalSize: await em.count(DatasetEntity, countWhere),
     };
   }

@@ -3,7 +3,7 @@ import { DomainError } from '@charge/errors';
 import { enqueueMessage } from '@charge/events';
 import { findExecutable } from '../domain/executables';
 import type { HyperparameterValues } from '../domain/hyperparameters';
-import { decodePageToken, encodePageToken, pageSize } from '../domain/paging';
+import { decodePageToken, encodePageToken, pageSize } from '@charge/service-kit';
 import type { TaskStatus } from '../domain/task-status';
 import { ConfigEntity } from '../persistence/config.entity';
 import { DatasetEntity } from '../persistence/dataset.entity';
@@ -122,7 +122,7 @@ export class TaskUseCases {
     input: { pageSize?: number; pageToken?: string; status?: TaskStatus },
   ) {
     const limit = pageSize(input.pageSize);
-    const beforeId = decodePageToken(input.pageToken);
+    const beforeId = decodePageToken(input.pageToken)?.id;
     const where: FilterQuery<TaskRow>[] = [];
     if (!isAdmin(caller)) where.push({ createdBy: caller.claims.userId });
     if (input.status) where.push({ status: input.status });
@@ -135,7 +135,7 @@ export class TaskUseCases {
     const items = rows.slice(0, limit);
     return {
       items,
-      nextPageToken: rows.length > limit ? encodePageToken(items[items.length - 1].id) : '',
+      nextPageToken: rows.length > limit ? encodePageToken({ id: items[items.length - 1].id }) : '',
       totalSize: await em.count(TaskEntity, countWhere),
     };
   }
@@ -238,7 +238,7 @@ export class TaskUseCases {
   ) {
     await this.get(em, caller, taskId, 'task_id');
     const limit = pageSize(input.pageSize);
-    const afterId = decodePageToken(input.pageToken);
+    const afterId = decodePageToken(input.pageToken)?.id;
     const rows: MetricRow[] = await em.find(
       MetricEntity,
       afterId ? { taskId, id: { $gt: afterId } } : { taskId },
@@ -247,7 +247,7 @@ export class TaskUseCases {
     const items = rows.slice(0, limit);
     return {
       items,
-      nextPageToken: rows.length > limit ? encodePageToken(items[items.length - 1].id) : '',
+      nextPageToken: rows.length > limit ? encodePageToken({ id: items[items.length - 1].id }) : '',
       totalSize: await em.count(MetricEntity, { taskId }),
     };
   }
@@ -260,7 +260,7 @@ export class TaskUseCases {
   ) {
     await this.get(em, caller, taskId, 'task_id');
     const limit = pageSize(input.pageSize);
-    const afterId = decodePageToken(input.pageToken);
+    const afterId = decodePageToken(input.pageToken)?.id;
     const rows: LogRow[] = await em.find(LogEntity, afterId ? { taskId, id: { $gt: afterId } } : { taskId }, {
       orderBy: { id: 'asc' },
       limit: limit + 1,
@@ -268,7 +268,7 @@ export class TaskUseCases {
     const items = rows.slice(0, limit);
     return {
       items,
-      nextPageToken: rows.length > limit ? encodePageToken(items[items.length - 1].id) : '',
+      nextPageToken: rows.length > limit ? encodePageToken({ id: items[items.length - 1].id }) : '',
       totalSize: await em.count(LogEntity, { taskId }),
     };
   }
