@@ -16,7 +16,7 @@ report=$(mktemp)
 status=0
 npx jest --ci --maxWorkers=2 --json --outputFile="$report" "$@" || status=$?
 node -e '
-  const r = JSON.parse(require('fs').readFileSync(process.argv[1], 'utf8'));
+  const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
   console.log(`jest: ${r.numPassedTests} passed, ${r.numFailedTests} failed`);
   if (r.numTotalTests === 0) process.exitCode = 1;
 ' "$report" || status=1
