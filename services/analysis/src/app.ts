@@ -13,6 +13,7 @@ import { analysisHandlers, progressCodec } from './grpc/analysis.handlers';
 import * as persistence from './persistence/schema';
 import { LocalBlobStore } from './storage/blob-store';
 import { AnalysisUseCases } from './use-cases/analyses';
+import { KnowledgeSource } from './use-cases/knowledge-source';
 import { LlmRefiner } from './use-cases/llm-refiner';
 import { ProgressBus } from './use-cases/progress-bus';
 import { TraceCursors } from './use-cases/trace-cursors';
@@ -27,6 +28,18 @@ export async function build(ctx: BuildContext<AnalysisConfig>): Promise<BuiltSer
   const { orm, nc, relay } = await startBackbone(ctx, persistence, { streams: ['ANALYSIS_JOBS'] });
 
   const bus = new ProgressBus(nc, progressCodec);
+  const knowledge = new KnowledgeSource({
+    knowledgeAddr: config.KNOWLEDGE_GRPC_ADDR,
+    trainingAddr: config.TRAINING_GRPC_ADDR,
+    authAddr: config.AUTH_GRPC_ADDR,
+    email: config.ANALYSIS_SERVICE_EMAIL,
+    password: config.ANALYSIS_SERVICE_PASSWORD,
+    collectionIds: config.KNOWLEDGE_COLLECTION_IDS,
+    timeoutMs: config.KNOWLEDGE_TIMEOUT_MS,
+    topK: config.KNOWLEDGE_TOP_K,
+    logger,
+  });
+  lifecycle.onStop('knowledge-clients', () => knowledge.close());
   const worker = new AnalysisWorker({
     orm,
     blobs,
@@ -35,7 +48,7 @@ export async function build(ctx: BuildContext<AnalysisConfig>): Promise<BuiltSer
     maxAttempts: config.ANALYSIS_JOB_MAX_ATTEMPTS,
     maxFramesPerSecond: config.ANALYSIS_MAX_FRAMES_PER_S,
     llm:
-      config.LLM_BASE_URL && config.LLM_MODEL
+      (config.LLM_BASE_URL && config.LLM_MODEL) || config.TRAINING_GRPC_ADDR
         ? new LlmRefiner({
             baseUrl: config.LLM_BASE_URL,
             model: config.LLM_MODEL,
@@ -44,6 +57,7 @@ export async function build(ctx: BuildContext<AnalysisConfig>): Promise<BuiltSer
             retries: config.LLM_RETRIES,
             maxIterations: config.MAX_ITERATIONS,
             logger,
+            knowledge,
           })
         : undefined,
   });

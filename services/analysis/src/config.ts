@@ -37,6 +37,29 @@ const schema = baseConfigSchema
     LLM_RETRIES: z.coerce.number().int().min(0).max(10).default(2),
     /** Refinement rounds before `max_iterations_reached`. */
     MAX_ITERATIONS: z.coerce.number().int().min(1).max(10).default(3),
+    /** knowledge's gRPC address (Retrieve, for the LLM's evidence); unset: not consulted (noted). */
+    KNOWLEDGE_GRPC_ADDR: z.string().min(1).optional(),
+    /** training's gRPC address (GetDefaultModel flow_control); unset: not consulted (noted). */
+    TRAINING_GRPC_ADDR: z.string().min(1).optional(),
+    /** The workers' service account (auth Login) for knowledge and training; unset: neither is consulted. */
+    ANALYSIS_SERVICE_EMAIL: z.string().min(1).optional(),
+    ANALYSIS_SERVICE_PASSWORD: z.string().min(1).optional(),
+    /** Deadline of one call to auth, knowledge or training from a worker. */
+    KNOWLEDGE_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(3000),
+    /** Collections to search, comma-separated ids; empty: the first 20 the service account can read. */
+    KNOWLEDGE_COLLECTION_IDS: z
+      .string()
+      .default('')
+      .transform((s) =>
+        s
+          .split(',')
+          .map((x) => x.trim())
+          .filter(Boolean)
+          .map(Number),
+      )
+      .pipe(z.array(z.number().int().positive()).max(20)),
+    /** Passages per Retrieve query. */
+    KNOWLEDGE_TOP_K: z.coerce.number().int().min(1).max(50).default(5),
   })
   .refine((c) => (c.LLM_BASE_URL === undefined) === (c.LLM_MODEL === undefined), {
     message: 'LLM_BASE_URL and LLM_MODEL must be set together',

@@ -84,6 +84,8 @@ export function buildMessages(
       `stopped by ${s.stopInitiator}, SOC ${s.stats.socStart ?? '?'}→${s.stats.socEnd ?? '?'} %, ` +
       `max output ${s.stats.maxOutputVoltageV ?? '?'} V / ${s.stats.maxOutputCurrentA ?? '?'} A`,
   );
+  const findings = citations.filter((c) => c.id.startsWith('F'));
+  const passages = citations.filter((c) => c.id.startsWith('P'));
   return [
     {
       role: 'system',
@@ -100,8 +102,9 @@ export function buildMessages(
         `Log: ${report.file.format}, ${report.file.canFrames} CAN frames, ${report.file.errorFrames} error frames.`,
         ...sessions,
         'Findings:',
-        ...(citations.length ? citations.map((c) => `${c.id}: ${c.text}`) : ['(none)']),
-        `Knowledge passages: ${knowledgeNote}`,
+        ...(findings.length ? findings.map((c) => `${c.id}: ${c.text}`) : ['(none)']),
+        `Knowledge passages (evidence to cite as P…; ${knowledgeNote}):`,
+        ...(passages.length ? passages.map((c) => `${c.id}: ${c.text}`) : ['(none)']),
         ...feedback,
       ].join('\n'),
     },

@@ -2,15 +2,20 @@ import type { ChargingReport } from '@charge/gbt27930';
 import type { Logger } from '@charge/service-kit';
 import {
   buildMessages,
+  type Citation,
   checkVerdict,
   CONFIDENCE_THRESHOLD,
   findingCitations,
   type Verdict,
 } from '../domain/llm-verdict';
+import type { Consulted, DefaultModel, KnowledgePassage, KnowledgeSource } from './knowledge-source';
 
 export interface LlmOptions {
-  baseUrl: string;
-  model: string;
+  /** Configured endpoint (LLM_BASE_URL/LLM_MODEL); without it, the default model's endpoint, if any. */
+  baseUrl?: string;
+  model?: string;
+  /** Knowledge passages and the default flow_control model; without it neither is consulted. */
+  knowledge?: KnowledgeSource;
   apiKey?: string;
   timeoutMs: number;
   retries: number;
@@ -25,7 +30,11 @@ export interface LlmSection {
   status: 'completed' | 'validation_failed' | 'max_iterations_reached' | 'unavailable';
   model: string;
   rounds: number;
+  /** What was (not) consulted: knowledge service, default model (notes joined by `; `). */
   knowledge: string;
+  /** Passages given to the LLM as evidence (`P1`, …), with their citations. */
+  passages: KnowledgePassage[];
+  defaultModel?: DefaultModel;
   verdict?: Verdict;
   error?: string;
 }
@@ -40,20 +49,40 @@ class RetryableHttpError extends Error {}
 export class LlmRefiner {
   constructor(private readonly options: LlmOptions) {}
 
-  async refine(report: ChargingReport, signal: AbortSignal): Promise<LlmSection> {
-    const citations = findingCitations(report);
-    // The knowledge service (Retrieve) is not deployed yet: no passages to cite.
-    const knowledge = 'unavailable (knowledge service not configured); cite findings only';
+  async refine(report: ChargingReport, signal: AbortSignal, requestId = ''): Promise<LlmSection> {
+    const consulted: Consulted = this.options.knowledge
+      ? await this.options.knowledge.consult(report, requestId)
+      : { passages: [], notes: ['knowledge not consulted: knowledge service not configured'] };
+    if (signal.aborted) throw signal.reason;
+    const { passages, defaultModel } = consulted;
+    const knowledge = consulted.notes.join('; ');
+    const baseUrl = this.options.baseUrl ?? defaultModel?.endpoint;
+    const model = (this.options.baseUrl ? this.options.model : defaultModel?.servedModel) ?? '';
+    const base = { model, knowledge, passages, ...(defaultModel ? { defaultModel } : {}) };
+    if (!baseUrl) return { ...base, status: 'unavailable', rounds: 0, error: 'no LLM configured' };
+    const citations: Citation[] = [
+      ...findingCitations(report),
+      ...passages.map((p) => ({
+        id: p.id,
+        text:
+          `[${p.filename || `document ${p.documentId}`}, document ${p.documentId}, chunk ${p.chunkId}, ` +
+          `score ${p.score.toFixed(3)}] ${p.content}`,
+      })),
+    ];
     const feedback: string[] = [];
     let last: Verdict | undefined;
-    const base = { model: this.options.model, knowledge };
     for (let round = 1; round <= this.options.maxIterations; round++) {
       let verdict: Verdict | undefined;
       let problem = '';
       for (let attempt = 1; attempt <= 2 && !verdict; attempt++) {
         let content: string;
         try {
-          content = await this.complete(buildMessages(report, citations, knowledge, feedback), signal);
+          content = await this.complete(
+            baseUrl,
+            model,
+            buildMessages(report, citations, knowledge || 'none', feedback),
+            signal,
+          );
         } catch (error) {
           if (signal.aborted) throw error;
           return { ...base, status: 'unavailable', rounds: round, error: (error as Error).message };
@@ -81,10 +110,12 @@ export class LlmRefiner {
 
   /** One chat completion, with a timeout and retries (exponential backoff) on 5xx/429/network errors. */
   private async complete(
+    baseUrl: string,
+    model: string,
     messages: { role: string; content: string }[],
     signal: AbortSignal,
   ): Promise<string> {
-    const { baseUrl, model, apiKey, timeoutMs, retries } = this.options;
+    const { apiKey, timeoutMs, retries } = this.options;
     const url = `${baseUrl.replace(/\/+$/, '')}/chat/completions`;
     for (let attempt = 0; ; attempt++) {
       try {

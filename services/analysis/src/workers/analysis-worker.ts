@@ -152,7 +152,7 @@ export class AnalysisWorker {
       let outcome: Parameters<AnalysesRepository['complete']>[3] = { status: 'completed' };
       if (job.useLlm && this.deps.llm) {
         await progress.set(PROGRESS.refining, 'refining', true);
-        const llm = await this.deps.llm.refine(report, ac.signal);
+        const llm = await this.deps.llm.refine(report, ac.signal, job.jobId);
         stored = { ...report, llm };
         if (llm.verdict && llm.status === 'completed')
           rows.push(...recommendationRows(llm.verdict.recommendations, llm.verdict.confidence));
@@ -167,7 +167,14 @@ export class AnalysisWorker {
       } else if (job.useLlm) {
         stored = {
           ...report,
-          llm: { status: 'unavailable', model: '', rounds: 0, knowledge: '', error: 'no LLM configured' },
+          llm: {
+            status: 'unavailable',
+            model: '',
+            rounds: 0,
+            knowledge: '',
+            passages: [],
+            error: 'no LLM configured',
+          },
         };
       }
       await progress.set(PROGRESS.reporting, 'reporting', true);
