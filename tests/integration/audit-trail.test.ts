@@ -14,6 +14,7 @@ import {
   withClient,
   withToken,
   type TestDatabase,
+  eventually,
 } from '@charge/testing';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,19 +25,6 @@ import * as authSchema from '../../services/auth/src/persistence/schema';
 import * as auditApp from '../../services/audit/src/app';
 import * as auditConfig from '../../services/audit/src/config';
 import * as auditSchema from '../../services/audit/src/persistence/schema';
-
-async function eventually<T>(
-  probe: () => Promise<T>,
-  done: (v: T) => boolean,
-  timeoutMs = 20_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (done(v) || Date.now() > deadline) return v;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('platform: auth + audit', () => {
   let db: TestDatabase;

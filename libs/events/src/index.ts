@@ -18,3 +18,9 @@ export {
 } from './consumer';
 export { createSyslogSink, type LogRecordLike } from './syslog-sink';
 export { connectNats, natsConfigSchema } from './nats';
+export {
+  onUsersDeleted,
+  parseUsersDeleted,
+  USERS_DELETED_SUBJECT,
+  type UsersDeletedOptions,
+} from './users-deleted';

@@ -23,26 +23,13 @@ import {
   withClient,
   withToken,
   type TestDatabase,
+  eventually,
 } from '@charge/testing';
 import { build } from '../src/app';
 import { loadConfig, type AuditConfig } from '../src/config';
 import { entities, migrations, SCHEMA } from '../src/persistence/schema';
 
 const silent = { warn: () => undefined, debug: () => undefined };
-
-async function eventually<T>(
-  probe: () => Promise<T>,
-  done: (value: T) => boolean,
-  timeoutMs = 20_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (done(value)) return value;
-    if (Date.now() > deadline) return value;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('audit service', () => {
   let db: TestDatabase;

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { knowledgeV1 } from '@charge/contracts';
+import { onUsersDeleted } from '@charge/events';
 import {
   jwksVerifierFromAuth,
   Rpc,
@@ -19,7 +20,7 @@ import { CollectionUseCases } from './use-cases/collections';
 import { DocumentUseCases } from './use-cases/documents';
 import { IngestWorker } from './use-cases/ingest';
 import { RetrievalUseCases } from './use-cases/retrieval';
-import { subscribeUserDeletions } from './use-cases/user-deletions';
+import { forgetUser } from './use-cases/user-deletions';
 import { ChromaStore } from './vector/chroma-store';
 
 /** Composition root of the knowledge service. Migrations are applied by `npm run migrate`. */
@@ -27,8 +28,10 @@ export async function build(ctx: BuildContext<KnowledgeConfig>): Promise<BuiltSe
   const { config, logger, lifecycle, inflight } = ctx;
   const { orm, nc, relay } = await startBackbone(ctx, persistence);
 
-  const deletions = subscribeUserDeletions(nc, orm, logger);
-  lifecycle.onStop('users-deleted', () => deletions.unsubscribe());
+  lifecycle.onStop(
+    'users-deleted',
+    onUsersDeleted(nc, { queue: 'knowledge', handler: (userId) => forgetUser(orm, userId), logger }),
+  );
 
   const tokenizer = new Tokenizer();
   const deps: UseCaseDeps = {

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { trainingV1 } from '@charge/contracts';
+import { onUsersDeleted } from '@charge/events';
 import {
   jwksVerifierFromAuth,
   Rpc,
@@ -17,7 +18,7 @@ import { ConfigUseCases } from './use-cases/configs';
 import { DatasetUseCases } from './use-cases/datasets';
 import { RegistryUseCases } from './use-cases/registry';
 import { TaskUseCases } from './use-cases/tasks';
-import { subscribeUserDeletions } from './use-cases/user-deletions';
+import { forgetUser } from './use-cases/user-deletions';
 
 /** Composition root of the training service. Migrations are applied by `npm run migrate`. */
 export async function build(ctx: BuildContext<TrainingConfig>): Promise<BuiltService> {
@@ -25,8 +26,10 @@ export async function build(ctx: BuildContext<TrainingConfig>): Promise<BuiltSer
   const dataDir = path.resolve(config.TRAINING_DATA_DIR);
   const { orm, nc, relay } = await startBackbone(ctx, persistence, { streams: ['TRAINING_JOBS'] });
 
-  const deletions = subscribeUserDeletions(nc, orm, logger);
-  lifecycle.onStop('users-deleted', () => deletions.unsubscribe());
+  lifecycle.onStop(
+    'users-deleted',
+    onUsersDeleted(nc, { queue: 'training', handler: (userId) => forgetUser(orm, userId), logger }),
+  );
 
   const reaper = new Reaper(orm, config.TRAINING_STALE_AFTER_MS, logger, relay);
   reaper.start();

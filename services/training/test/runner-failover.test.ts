@@ -15,6 +15,7 @@ import {
   withClient,
   withToken,
   type TestDatabase,
+  eventually,
 } from '@charge/testing';
 import { build } from '../src/app';
 import { loadConfig, type TrainingConfig } from '../src/config';
@@ -22,19 +23,6 @@ import { entities, migrations, SCHEMA } from '../src/persistence/schema';
 import { separableJsonl } from './fixtures';
 
 const T = trainingV1;
-
-async function eventually<V>(
-  probe: () => Promise<V>,
-  done: (v: V) => boolean,
-  timeoutMs = 30_000,
-): Promise<V> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (done(value) || Date.now() > deadline) return value;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 const alive = (pid: number) => {
   try {

@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { DomainError } from '@charge/errors';
-import { enqueueAudit, enqueueMessage } from '@charge/events';
+import { enqueueAudit, enqueueMessage, USERS_DELETED_SUBJECT } from '@charge/events';
 import type { Role } from '@charge/service-kit';
 import { decodePageToken, encodePageToken, pageSize } from '@charge/service-kit';
 import { LoginThrottleRepository } from '../persistence/login-throttle.repository';
@@ -22,9 +22,6 @@ export interface UserPage {
   nextPageToken: string;
   totalSize: number;
 }
-
-/** Subject other services subscribe to for user deletions. */
-export const USERS_DELETED_SUBJECT = 'users.deleted';
 
 /** Admin-only user management. */
 export class UserAdminUseCases {

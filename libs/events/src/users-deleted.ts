@@ -1,0 +1,56 @@
+import type { NatsConnection } from '@nats-io/nats-core';
+
+/** Core NATS subject auth publishes (through its outbox) when it deletes a user. */
+export const USERS_DELETED_SUBJECT = 'users.deleted';
+
+export interface UsersDeletedLogger {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+export interface UsersDeletedOptions {
+  /** Queue group (the service name): one replica of the service handles each event. */
+  queue: string;
+  /** Removes or anonymises what the user owned. Must be idempotent. */
+  handler: (userId: number) => Promise<unknown>;
+  logger: UsersDeletedLogger;
+}
+
+/** Parses `{"user_id": n}`; undefined for anything else. */
+export function parseUsersDeleted(data: Uint8Array): number | undefined {
+  try {
+    const userId = (JSON.parse(new TextDecoder().decode(data)) as { user_id?: unknown }).user_id;
+    return typeof userId === 'number' && Number.isInteger(userId) && userId > 0 ? userId : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Runs `handler` for every `users.deleted` event, one at a time. Returns a stop function
+ * that unsubscribes and waits for the event in hand.
+ */
+export function onUsersDeleted(nc: NatsConnection, options: UsersDeletedOptions): () => Promise<void> {
+  const { handler, logger } = options;
+  let inflight: Promise<void> = Promise.resolve();
+  const sub = nc.subscribe(USERS_DELETED_SUBJECT, {
+    queue: options.queue,
+    callback: (error, msg) => {
+      if (error) return logger.warn({ err: error }, 'users.deleted subscription error');
+      const userId = parseUsersDeleted(msg.data);
+      if (userId === undefined)
+        return logger.warn({ subject: msg.subject }, 'ignored malformed users.deleted event');
+      inflight = inflight
+        .then(() => handler(userId))
+        .then(
+          (result) => logger.info({ user_id: userId, result }, 'handled users.deleted'),
+          (err: unknown) => logger.error({ err, user_id: userId }, 'users.deleted handling failed'),
+        );
+    },
+  });
+  return async () => {
+    sub.unsubscribe();
+    await inflight;
+  };
+}
