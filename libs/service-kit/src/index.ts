@@ -56,3 +56,5 @@ export {
   likeContains,
   type PageCursor,
 } from './paging';
+export { actorOf, callerOf, type Caller } from './caller';
+export { requireId, requireText } from './request-validation';

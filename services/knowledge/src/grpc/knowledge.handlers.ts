@@ -1,8 +1,7 @@
 import type { UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { knowledgeV1 } from '@charge/contracts';
 import { DomainError } from '@charge/errors';
-import type { CallContext, Rpc } from '@charge/service-kit';
-import type { Caller } from '../use-cases/caller';
+import { callerOf, type Rpc } from '@charge/service-kit';
 import type { CollectionUseCases } from '../use-cases/collections';
 import type { DocumentUseCases, UploadHeader } from '../use-cases/documents';
 import type { RetrievalUseCases } from '../use-cases/retrieval';
@@ -28,18 +27,7 @@ export interface KnowledgeHandlerDeps {
   watchIntervalMs: number;
 }
 
-function caller(ctx: CallContext): Caller {
-  const claims = ctx.user();
-  return {
-    claims,
-    actor: {
-      userId: claims.userId,
-      ipAddress: ctx.ipAddress,
-      userAgent: ctx.userAgent,
-      requestId: ctx.requestId,
-    },
-  };
-}
+const caller = callerOf;
 
 const page = (p: { nextPageToken: string; totalSize: number }) => ({
   nextPageToken: p.nextPageToken,

@@ -1,18 +1,12 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { DomainError } from '@charge/errors';
-import { enqueueAudit, type Actor } from '@charge/events';
-import type { AuthClaims } from '@charge/service-kit';
+import { enqueueAudit } from '@charge/events';
+import type { Caller } from '@charge/service-kit';
 import type { EmbeddingRegistry } from '../embeddings/provider';
 import type { CollectionRow } from '../persistence/collection.entity';
 import type { ChromaStore } from '../vector/chroma-store';
 
 export const SERVICE = 'knowledge';
-
-/** Who is calling, as the use cases need it (transport-free). */
-export interface Caller {
-  claims: AuthClaims;
-  actor: Actor;
-}
 
 /** Shared collaborators of the use cases. */
 export interface UseCaseDeps {
@@ -39,10 +33,6 @@ export function assertManage(caller: Caller, c: CollectionRow): void {
     throw DomainError.permissionDenied('only the owner or an admin may change this collection');
 }
 
-export function checkId(field: string, id: number): void {
-  if (!Number.isInteger(id) || id <= 0) throw DomainError.invalidArgument(field, 'must be a positive id');
-}
-
 export function audit(
   em: EntityManager,
   caller: Caller,
@@ -52,13 +42,6 @@ export function audit(
   values: { oldValues?: Record<string, unknown> | null; newValues?: Record<string, unknown> | null } = {},
 ): void {
   enqueueAudit(em, { service: SERVICE, action, resourceType, resourceId, ...values, actor: caller.actor });
-}
-
-export function requireText(field: string, value: string | undefined, max: number, required = true): string {
-  const v = (value ?? '').trim();
-  if (required && !v) throw DomainError.invalidArgument(field, 'is required');
-  if (v.length > max) throw DomainError.invalidArgument(field, `must be at most ${max} characters`);
-  return v;
 }
 
 /** Raw SQL inside `em`'s transaction, if any (`?` placeholders; arrays expand to lists). */
@@ -82,3 +65,5 @@ export async function refreshCounts(em: EntityManager, collectionId: number): Pr
     [collectionId],
   );
 }
+
+export { requireId as checkId, requireText, type Caller } from '@charge/service-kit';

@@ -1,10 +1,9 @@
 import type { UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { trainingV1 } from '@charge/contracts';
 import { DomainError } from '@charge/errors';
-import type { CallContext, Rpc } from '@charge/service-kit';
+import { callerOf, type Rpc } from '@charge/service-kit';
 import { hyperparametersFromProto } from '../domain/hyperparameters';
 import { isTerminal } from '../domain/task-status';
-import type { Caller } from '../use-cases/caller';
 import type { ConfigInput, ConfigUseCases } from '../use-cases/configs';
 import type { DatasetUseCases, UploadHeader } from '../use-cases/datasets';
 import type { RegistryUseCases } from '../use-cases/registry';
@@ -36,18 +35,7 @@ export interface TrainingHandlerDeps {
   watchIntervalMs: number;
 }
 
-function caller(ctx: CallContext): Caller {
-  const claims = ctx.user();
-  return {
-    claims,
-    actor: {
-      userId: claims.userId,
-      ipAddress: ctx.ipAddress,
-      userAgent: ctx.userAgent,
-      requestId: ctx.requestId,
-    },
-  };
-}
+const caller = callerOf;
 
 function configInput(message: trainingV1.TrainingConfigInput | undefined): ConfigInput {
   const c = message ?? ({} as Partial<trainingV1.TrainingConfigInput>);

@@ -1,15 +1,9 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { DomainError } from '@charge/errors';
-import { enqueueAudit, type Actor } from '@charge/events';
-import type { AuthClaims } from '@charge/service-kit';
+import { enqueueAudit } from '@charge/events';
+import type { Caller } from '@charge/service-kit';
 
 export const SERVICE = 'training';
-
-/** Who is calling, as the use cases need it (transport-free). */
-export interface Caller {
-  claims: AuthClaims;
-  actor: Actor;
-}
 
 /** Shared collaborators of the use cases. */
 export interface UseCaseDeps {
@@ -30,10 +24,6 @@ export function assertOwner(caller: Caller, row: { createdBy?: number | null }, 
     : DomainError.notFound('resource', '');
 }
 
-export function checkId(field: string, id: number): void {
-  if (!Number.isInteger(id) || id <= 0) throw DomainError.invalidArgument(field, 'must be a positive id');
-}
-
 export function audit(
   em: EntityManager,
   caller: Caller,
@@ -45,9 +35,4 @@ export function audit(
   enqueueAudit(em, { service: SERVICE, action, resourceType, resourceId, ...values, actor: caller.actor });
 }
 
-export function requireText(field: string, value: string | undefined, max: number, required = true): string {
-  const v = (value ?? '').trim();
-  if (required && !v) throw DomainError.invalidArgument(field, 'is required');
-  if (v.length > max) throw DomainError.invalidArgument(field, `must be at most ${max} characters`);
-  return v;
-}
+export { requireId as checkId, requireText, type Caller } from '@charge/service-kit';
