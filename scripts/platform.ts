@@ -227,6 +227,11 @@ async function main(): Promise<void> {
     ADMIN_EMAIL: admin.email,
     ADMIN_PASSWORD: admin.password,
     AUTH_GRPC_ADDR: `127.0.0.1:${PORTS.auth}`,
+    KNOWLEDGE_GRPC_ADDR: `127.0.0.1:${PORTS.knowledge}`,
+    TRAINING_GRPC_ADDR: `127.0.0.1:${PORTS.training}`,
+    // Local runs: analysis workers consult knowledge and training as the dev admin.
+    ANALYSIS_SERVICE_EMAIL: admin.email,
+    ANALYSIS_SERVICE_PASSWORD: admin.password,
     HTTP_PORT: String(GATEWAY_HTTP_PORT),
     ANALYSIS_BLOB_DIR: path.join(DATA, 'analysis'),
     TRAINING_DATA_DIR: path.join(DATA, 'training'),
