@@ -1,5 +1,5 @@
 import { analysisV1 } from '@charge/contracts';
-import { startDurableConsumer, type RunningConsumer } from '@charge/events';
+import { onUsersDeleted, startDurableConsumer, type RunningConsumer } from '@charge/events';
 import {
   jwksVerifierFromAuth,
   Rpc,
@@ -8,7 +8,6 @@ import {
   type BuiltService,
 } from '@charge/service-kit';
 import type { AnalysisConfig } from './config';
-import { subscribeUserDeleted } from './consumers/user-deleted';
 import { analysisHandlers, progressCodec } from './grpc/analysis.handlers';
 import * as persistence from './persistence/schema';
 import { LocalBlobStore } from './storage/blob-store';
@@ -73,8 +72,15 @@ export async function build(ctx: BuildContext<AnalysisConfig>): Promise<BuiltSer
     abortLocal: (id) => worker.abort(id, 'cancelled'),
   });
 
-  const stopUserDeleted = subscribeUserDeleted(nc, orm, analyses, logger);
-  lifecycle.onStop('users-deleted', stopUserDeleted);
+  // Removes a deleted user's analyses, files and DBCs (idempotent; one replica per event).
+  lifecycle.onStop(
+    'users-deleted',
+    onUsersDeleted(nc, {
+      queue: 'analysis',
+      handler: (userId) => analyses.onUserDeleted(orm.em.fork(), userId),
+      logger,
+    }),
+  );
 
   if (config.ANALYSIS_WORKERS > 0) {
     worker.start();

@@ -21,6 +21,7 @@ import {
   withClient,
   withToken,
   type TestDatabase,
+  eventually,
 } from '@charge/testing';
 import { build } from '../src/app';
 import { loadConfig, type AnalysisConfig } from '../src/config';
@@ -31,19 +32,6 @@ const LOG_001 = path.join(DATA, 'orange-gi_charge_Log_001.blf');
 const EXPECTED_001 = JSON.parse(readFileSync(path.join(DATA, 'EXPECTED_LOG_001.json'), 'utf8'));
 const MAX_LOG_BYTES = 2_000_000;
 const { AnalysisStatus: S } = analysisV1;
-
-async function eventually<T>(
-  probe: () => Promise<T>,
-  done: (v: T) => boolean,
-  timeoutMs = 30_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (done(value) || Date.now() > deadline) return value;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('analysis service', () => {
   let db: TestDatabase;
