@@ -26,6 +26,8 @@ export const baseConfigSchema = z.object({
   SHUTDOWN_DELAY_MS: z.coerce.number().int().min(0).default(0),
   /** Deadline for in-flight calls to finish after the drain delay. */
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
+  /** Port of the Prometheus `/metrics` HTTP endpoint (on GRPC_HOST); 0 disables it. */
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(0),
   /** OTLP/HTTP traces endpoint; tracing exports only when set. */
   OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
 });

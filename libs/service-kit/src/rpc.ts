@@ -15,6 +15,7 @@ import { DomainError, isDomainError } from '@charge/errors';
 import { assertAdmin, type AuthClaims, type TokenVerifier } from './auth';
 import { firstValue, GrpcCallContext, type CallContext } from './call-context';
 import type { Logger } from './logger';
+import type { RpcMetrics } from './metrics';
 import { STATUS_BY_KIND } from './status-map';
 
 /** Who may call an RPC. `user` (the default) needs a valid token; `admin` also the admin role. */
@@ -32,6 +33,8 @@ export interface RpcDeps {
   orm?: MikroORM;
   /** Counts in-flight calls so shutdown can wait for them. */
   inflight?: InflightCounter;
+  /** Records every call's method, final gRPC code and latency (startService's `ctx.metrics`). */
+  metrics?: RpcMetrics;
 }
 
 /** Tracks calls in progress (graceful shutdown waits for zero). */
@@ -124,13 +127,14 @@ export class Rpc {
     options: RpcOptions,
     body: (ctx: CallContext) => Promise<T>,
   ): Promise<T> {
-    const { logger, inflight } = this.deps;
+    const { logger, inflight, metrics } = this.deps;
     const requestId = (firstValue(call.metadata, 'x-request-id') ?? randomUUID()).slice(0, 100);
     const abort = new AbortController();
     call.on('cancelled', () => abort.abort(new DomainError('cancelled', 'call cancelled by the client')));
     const parent = propagation.extract(context.active(), call.metadata, metadataGetter);
     const started = process.hrtime.bigint();
     inflight?.enter();
+    const finish = metrics?.start(method);
     return this.tracer.startActiveSpan(method, { kind: SpanKind.SERVER }, parent, async (span: Span) => {
       const log = logger.child({ rpc: method, request_id: requestId });
       try {
@@ -151,9 +155,11 @@ export class Rpc {
         });
         const result = orm ? await RequestContext.create(ctx.em, () => body(ctx)) : await body(ctx);
         log.debug({ ms: elapsedMs(started) }, 'rpc ok');
+        finish?.(status.OK);
         return result;
       } catch (error) {
         const serviceError = toServiceError(error, log);
+        finish?.(serviceError.code);
         span.setStatus({ code: SpanStatusCode.ERROR, message: status[serviceError.code] });
         log.info({ ms: elapsedMs(started), code: status[serviceError.code] }, 'rpc failed');
         throw serviceError;

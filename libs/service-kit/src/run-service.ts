@@ -9,6 +9,7 @@ import { ConfigError, EXIT_CONFIG, type BaseConfig } from './config';
 import { HealthRegistry } from './health';
 import { Lifecycle } from './lifecycle';
 import { createLogger, LogShipper, type Logger } from './logger';
+import { RpcMetrics, serveMetrics } from './metrics';
 import { InflightCounter } from './rpc';
 import { startTelemetry } from './telemetry';
 
@@ -27,6 +28,8 @@ export interface BuildContext<C extends BaseConfig> {
   shipper: LogShipper;
   /** Pass to `new Rpc({...})` so shutdown waits for in-flight calls. */
   inflight: InflightCounter;
+  /** Pass to `new Rpc({...})` so calls are counted and timed; served on METRICS_PORT when > 0. */
+  metrics: RpcMetrics;
 }
 
 export interface BuiltService {
@@ -48,6 +51,10 @@ export interface RunningService<C extends BaseConfig = BaseConfig> {
   config: C;
   logger: Logger;
   health: HealthRegistry;
+  /** This service's RPC metrics. */
+  metrics: RpcMetrics;
+  /** Port of the `/metrics` HTTP endpoint; undefined when METRICS_PORT is 0. */
+  metricsPort?: number;
   /** Graceful stop: NOT_SERVING, drain delay, wait for calls (deadline), stop hooks. */
   stop(): Promise<void>;
 }
@@ -69,9 +76,17 @@ export async function startService<C extends BaseConfig>(
     createLogger({ service: spec.name, level: config.LOG_LEVEL, pretty: config.LOG_PRETTY, shipper });
   const lifecycle = new Lifecycle();
   const inflight = new InflightCounter();
+  const metrics = new RpcMetrics();
   let built: BuiltService;
+  let metricsPort: number | undefined;
   try {
-    built = await spec.build({ name: spec.name, config, logger, lifecycle, shipper, inflight });
+    if (config.METRICS_PORT > 0) {
+      // Registered first, so it closes last: scrapes still answer while the service drains.
+      const endpoint = await serveMetrics(metrics, config.GRPC_HOST, config.METRICS_PORT);
+      lifecycle.onStop('metrics endpoint', () => endpoint.close());
+      metricsPort = endpoint.port;
+    }
+    built = await spec.build({ name: spec.name, config, logger, lifecycle, shipper, inflight, metrics });
   } catch (error) {
     await lifecycle.stop(logger);
     throw error;
@@ -95,7 +110,7 @@ export async function startService<C extends BaseConfig>(
   }
   health.setAll(true);
   const host = config.GRPC_HOST === '0.0.0.0' ? '127.0.0.1' : config.GRPC_HOST;
-  logger.info({ port }, `${spec.name} serving on ${host}:${port}`);
+  logger.info({ port, metrics_port: metricsPort }, `${spec.name} serving on ${host}:${port}`);
 
   let stopping: Promise<void> | undefined;
   const stop = () =>
@@ -118,7 +133,7 @@ export async function startService<C extends BaseConfig>(
       await lifecycle.stop(logger);
       logger.info(`${spec.name} stopped`);
     })());
-  return { port, address: `${host}:${port}`, config, logger, health, stop };
+  return { port, address: `${host}:${port}`, config, logger, health, metrics, metricsPort, stop };
 }
 
 function serviceName(definition: ServiceDefinition): string {

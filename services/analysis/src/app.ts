@@ -20,7 +20,7 @@ import { AnalysisWorker } from './workers/analysis-worker';
 
 /** Composition root of the analysis service (API and, with ANALYSIS_WORKERS > 0, workers). */
 export async function build(ctx: BuildContext<AnalysisConfig>): Promise<BuiltService> {
-  const { config, logger, lifecycle, inflight } = ctx;
+  const { config, logger, lifecycle, inflight, metrics } = ctx;
   const blobs = new LocalBlobStore(config.ANALYSIS_BLOB_DIR);
   await blobs.init();
 
@@ -107,7 +107,7 @@ export async function build(ctx: BuildContext<AnalysisConfig>): Promise<BuiltSer
   }
 
   const verifier = jwksVerifierFromAuth(config.AUTH_GRPC_ADDR, lifecycle);
-  const rpc = new Rpc({ logger, verifier, orm, inflight });
+  const rpc = new Rpc({ logger, verifier, orm, inflight, metrics });
   return {
     services: [
       { definition: analysisV1.AnalysisServiceService, implementation: analysisHandlers(rpc, analyses) },

@@ -14,7 +14,7 @@ import * as persistence from './persistence/schema';
 
 /** Composition root of the audit service. */
 export async function build(ctx: BuildContext<AuditConfig>): Promise<BuiltService> {
-  const { config, logger, lifecycle, inflight } = ctx;
+  const { config, logger, lifecycle, inflight, metrics } = ctx;
   // Read-only over gRPC: nothing of its own to audit, so no outbox relay.
   const { orm, nc } = await startBackbone(ctx, persistence, { outbox: false });
 
@@ -37,6 +37,6 @@ export async function build(ctx: BuildContext<AuditConfig>): Promise<BuiltServic
   lifecycle.onStop('syslog-consumer', () => syslogConsumer.stop());
 
   const verifier = jwksVerifierFromAuth(config.AUTH_GRPC_ADDR, lifecycle);
-  const rpc = new Rpc({ logger, verifier, orm, inflight });
+  const rpc = new Rpc({ logger, verifier, orm, inflight, metrics });
   return { services: [{ definition: auditV1.AuditServiceService, implementation: auditHandlers(rpc) }] };
 }

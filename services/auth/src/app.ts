@@ -14,7 +14,7 @@ import { UserAdminUseCases } from './use-cases/user-admin';
 
 /** Composition root of the auth service. Migrations are applied by `npm run migrate`, not here. */
 export async function build(ctx: BuildContext<AuthConfig>): Promise<BuiltService> {
-  const { config, logger, inflight } = ctx;
+  const { config, logger, inflight, metrics } = ctx;
   const key = loadSigningKey(config.AUTH_SIGNING_KEY_FILE, config.AUTH_DEV_GENERATE_KEY, logger);
 
   const { orm, relay } = await startBackbone(ctx, persistence);
@@ -32,7 +32,7 @@ export async function build(ctx: BuildContext<AuthConfig>): Promise<BuiltService
     logger.info({ outcome }, 'first admin checked');
   }
 
-  const rpc = new Rpc({ logger, verifier: new SessionTokenVerifier(key, orm), orm, inflight });
+  const rpc = new Rpc({ logger, verifier: new SessionTokenVerifier(key, orm), orm, inflight, metrics });
   const implementation = authHandlers({
     rpc,
     accounts,

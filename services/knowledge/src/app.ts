@@ -25,7 +25,7 @@ import { ChromaStore } from './vector/chroma-store';
 
 /** Composition root of the knowledge service. Migrations are applied by `npm run migrate`. */
 export async function build(ctx: BuildContext<KnowledgeConfig>): Promise<BuiltService> {
-  const { config, logger, lifecycle, inflight } = ctx;
+  const { config, logger, lifecycle, inflight, metrics } = ctx;
   const { orm, nc, relay } = await startBackbone(ctx, persistence);
 
   lifecycle.onStop(
@@ -86,7 +86,7 @@ export async function build(ctx: BuildContext<KnowledgeConfig>): Promise<BuiltSe
   }
 
   const implementation = knowledgeHandlers({
-    rpc: new Rpc({ logger, verifier, orm, inflight }),
+    rpc: new Rpc({ logger, verifier, orm, inflight, metrics }),
     collections,
     documents,
     retrieval,

@@ -22,7 +22,7 @@ import { forgetUser } from './use-cases/user-deletions';
 
 /** Composition root of the training service. Migrations are applied by `npm run migrate`. */
 export async function build(ctx: BuildContext<TrainingConfig>): Promise<BuiltService> {
-  const { config, logger, lifecycle, inflight } = ctx;
+  const { config, logger, lifecycle, inflight, metrics } = ctx;
   const dataDir = path.resolve(config.TRAINING_DATA_DIR);
   const { orm, nc, relay } = await startBackbone(ctx, persistence, { streams: ['TRAINING_JOBS'] });
 
@@ -60,7 +60,13 @@ export async function build(ctx: BuildContext<TrainingConfig>): Promise<BuiltSer
   };
   const tasks = new TaskUseCases(deps);
   const implementation = trainingHandlers({
-    rpc: new Rpc({ logger, verifier: jwksVerifierFromAuth(config.AUTH_GRPC_ADDR, lifecycle), orm, inflight }),
+    rpc: new Rpc({
+      logger,
+      verifier: jwksVerifierFromAuth(config.AUTH_GRPC_ADDR, lifecycle),
+      orm,
+      inflight,
+      metrics,
+    }),
     datasets: new DatasetUseCases(deps),
     configs: new ConfigUseCases(deps),
     tasks,

@@ -1,0 +1,123 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { status } from '@grpc/grpc-js';
+
+/** Latency buckets in seconds (the gateway's, so the two histograms line up). */
+export const RPC_BUCKETS_S = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+interface Histogram {
+  labels: string;
+  count: number;
+  sum: number;
+  buckets: number[];
+}
+
+/**
+ * Prometheus metrics of one service's RPCs: calls handled by method and gRPC code, handling
+ * latency by method, and calls in flight. One instance per service (created by startService);
+ * rendered in the text exposition format 0.0.4.
+ */
+export class RpcMetrics {
+  private readonly handled = new Map<string, number>();
+  private readonly latency = new Map<string, Histogram>();
+  private inflight = 0;
+
+  /** Starts timing one call on `path` (`/pkg.Service/Method`); call the result once with its final code. */
+  start(path: string): (code: status) => void {
+    const t0 = process.hrtime.bigint();
+    this.inflight += 1;
+    let done = false;
+    return (code) => {
+      if (done) return;
+      done = true;
+      this.inflight -= 1;
+      const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+      const method = methodLabels(path);
+      const counterKey = `${method},grpc_code="${status[code] ?? String(code)}"`;
+      this.handled.set(counterKey, (this.handled.get(counterKey) ?? 0) + 1);
+      let series = this.latency.get(method);
+      if (!series) {
+        series = { labels: method, count: 0, sum: 0, buckets: RPC_BUCKETS_S.map(() => 0) };
+        this.latency.set(method, series);
+      }
+      series.count += 1;
+      series.sum += seconds;
+      for (let i = 0; i < RPC_BUCKETS_S.length; i++) if (seconds <= RPC_BUCKETS_S[i]) series.buckets[i] += 1;
+    };
+  }
+
+  /** Calls in progress. */
+  get inFlight(): number {
+    return this.inflight;
+  }
+
+  render(): string {
+    const lines = [
+      '# HELP grpc_server_handled_total RPCs completed on the server, by method and gRPC code.',
+      '# TYPE grpc_server_handled_total counter',
+      ...[...this.handled].map(([labels, n]) => `grpc_server_handled_total{${labels}} ${n}`),
+      '# HELP grpc_server_handling_seconds Time from the start of an RPC to its final status.',
+      '# TYPE grpc_server_handling_seconds histogram',
+    ];
+    for (const s of this.latency.values()) {
+      RPC_BUCKETS_S.forEach((b, i) =>
+        lines.push(`grpc_server_handling_seconds_bucket{${s.labels},le="${b}"} ${s.buckets[i]}`),
+      );
+      lines.push(`grpc_server_handling_seconds_bucket{${s.labels},le="+Inf"} ${s.count}`);
+      lines.push(`grpc_server_handling_seconds_sum{${s.labels}} ${s.sum}`);
+      lines.push(`grpc_server_handling_seconds_count{${s.labels}} ${s.count}`);
+    }
+    lines.push('# HELP grpc_server_in_flight RPCs being handled.');
+    lines.push('# TYPE grpc_server_in_flight gauge');
+    lines.push(`grpc_server_in_flight ${this.inflight}`);
+    return `${lines.join('\n')}\n`;
+  }
+}
+
+/** `/charge.auth.v1.AuthService/GetMe` → `grpc_service="charge.auth.v1.AuthService",grpc_method="GetMe"`. */
+function methodLabels(path: string): string {
+  const [, service = '', method = path] = path.split('/');
+  return `grpc_service="${esc(service)}",grpc_method="${esc(method)}"`;
+}
+
+function esc(value: string): string {
+  return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+}
+
+export interface MetricsServer {
+  port: number;
+  close(): Promise<void>;
+}
+
+/** Serves `GET /metrics` (text format 0.0.4) on host:port; 404 for anything else. */
+export async function serveMetrics(metrics: RpcMetrics, host: string, port: number): Promise<MetricsServer> {
+  const server: Server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path === '/metrics' && (req.method === 'GET' || req.method === 'HEAD')) {
+      const body = metrics.render();
+      res.writeHead(200, {
+        'content-type': 'text/plain; version=0.0.4; charset=utf-8',
+        'content-length': Buffer.byteLength(body),
+      });
+      res.end(req.method === 'HEAD' ? undefined : body);
+      return;
+    }
+    res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' });
+    res.end('not found\n');
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
