@@ -7,9 +7,12 @@
  *   2. through the gateway as `GET /v1/auth/me` (keep-alive HTTP/1.1),
  * each with N concurrent clients for a fixed duration after a warm-up. Prints req/s and
  * p50/p99 side by side and whether the gateway adds ≤ 2 ms at p50 and keeps ≥ 70 % of the
- * direct throughput. Loopback only; bounded by duration and a hard timeout. Not part of CI.
+ * direct throughput. The runs go in ABBA order (direct, gateway, gateway, direct, …) so JIT
+ * and cache warm-up of auth and Postgres do not favour either side; req/s is over all rounds,
+ * p50/p99 the mean of the rounds'. Loopback only; bounded by duration and a hard timeout.
+ * Not part of CI.
  *
- *   npm run bench:gateway [-- --clients 16] [--seconds 5] [--warmup 1]
+ *   npm run bench:gateway [-- --clients 16] [--seconds 5] [--warmup 1] [--rounds 2]
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -163,6 +166,7 @@ async function main(): Promise<void> {
   const clients = arg('clients', 16);
   const seconds = arg('seconds', 5);
   const warmup = arg('warmup', 1);
+  const rounds = Math.round(arg('rounds', 2));
   const hard = setTimeout(() => {
     console.error(`bench:gateway: gave up after ${HARD_TIMEOUT_MS / 1000} s`);
     process.exit(2);
@@ -219,9 +223,23 @@ async function main(): Promise<void> {
       await new Promise((r) => child.once('exit', r));
       return result;
     };
-    console.log(`GetMe, ${clients} concurrent clients, ${warmup} s warm-up + ${seconds} s each`);
-    const direct = await measure('grpc', auth.address);
-    const viaGateway = await measure('http', url);
+    console.log(
+      `GetMe, ${clients} concurrent clients, ${rounds} rounds of ${warmup} s warm-up + ${seconds} s per path`,
+    );
+    const runs: Record<LoadJob['kind'], LoadResult[]> = { grpc: [], http: [] };
+    for (let i = 0; i < rounds; i++) {
+      const order: LoadJob['kind'][] = i % 2 === 0 ? ['grpc', 'http'] : ['http', 'grpc'];
+      for (const kind of order) runs[kind].push(await measure(kind, kind === 'grpc' ? auth.address : url));
+    }
+    const combine = (rs: LoadResult[]): LoadResult => ({
+      requests: rs.reduce((n, r) => n + r.requests, 0),
+      errors: rs.reduce((n, r) => n + r.errors, 0),
+      seconds: rs.reduce((n, r) => n + r.seconds, 0),
+      p50: rs.reduce((n, r) => n + r.p50, 0) / rs.length,
+      p99: rs.reduce((n, r) => n + r.p99, 0) / rs.length,
+    });
+    const direct = combine(runs.grpc);
+    const viaGateway = combine(runs.http);
 
     const rps = (r: LoadResult) => r.requests / r.seconds;
     const row = (name: string, r: LoadResult) =>
