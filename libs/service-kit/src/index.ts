@@ -59,3 +59,4 @@ export {
 } from './paging';
 export { actorOf, callerOf, type Caller } from './caller';
 export { requireId, requireText } from './request-validation';
+export { findIdPage, type IdPage } from './id-page';

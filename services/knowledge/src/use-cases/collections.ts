@@ -3,7 +3,7 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { EntityManager, FilterQuery } from '@mikro-orm/postgresql';
 import { DomainError } from '@charge/errors';
-import { decodePageToken, encodePageToken, pageSize } from '@charge/service-kit';
+import { findIdPage } from '@charge/service-kit';
 import { CollectionEntity, type CollectionRow } from '../persistence/collection.entity';
 import { DocumentEntity } from '../persistence/document.entity';
 import {
@@ -112,23 +112,10 @@ export class CollectionUseCases {
     caller: Caller,
     input: { pageSize?: number; pageToken?: string; collectionType?: string },
   ) {
-    const limit = pageSize(input.pageSize);
-    const beforeId = decodePageToken(input.pageToken)?.id;
     const where: FilterQuery<CollectionRow>[] = [];
     if (!isAdmin(caller)) where.push({ $or: [{ createdBy: null }, { createdBy: caller.claims.userId }] });
     if (input.collectionType) where.push({ collectionType: input.collectionType });
-    const countWhere = { $and: where } as FilterQuery<CollectionRow>;
-    if (beforeId) where.push({ id: { $lt: beforeId } });
-    const rows = await em.find(CollectionEntity, { $and: where } as FilterQuery<CollectionRow>, {
-      orderBy: { id: 'desc' },
-      limit: limit + 1,
-    });
-    const items = rows.slice(0, limit);
-    return {
-      items,
-      nextPageToken: rows.length > limit ? encodePageToken({ id: items[items.length - 1].id }) : '',
-      totalSize: await em.count(CollectionEntity, countWhere),
-    };
+    return findIdPage(em, CollectionEntity, { $and: where } as FilterQuery<CollectionRow>, input);
   }
 
   async update(

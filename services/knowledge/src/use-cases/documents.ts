@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { EntityManager, FilterQuery } from '@mikro-orm/postgresql';
 import { DomainError } from '@charge/errors';
 import { fileTypeOf } from '../domain/documents';
-import { decodePageToken, encodePageToken, pageSize } from '@charge/service-kit';
+import { findIdPage } from '@charge/service-kit';
 import { DocumentEventEntity, type DocumentEventRow } from '../persistence/document-event.entity';
 import { DocumentEntity, type DocumentRow, type UploadStatus } from '../persistence/document.entity';
 import { audit, checkId, refreshCounts, requireText, sql, type Caller, type UseCaseDeps } from './caller';
@@ -135,22 +135,9 @@ export class DocumentUseCases {
     input: { collectionId: number; pageSize?: number; pageToken?: string; status?: UploadStatus },
   ) {
     await this.collections.get(em, caller, input.collectionId);
-    const limit = pageSize(input.pageSize);
-    const beforeId = decodePageToken(input.pageToken)?.id;
     const where: FilterQuery<DocumentRow>[] = [{ collectionId: input.collectionId }];
     if (input.status) where.push({ uploadStatus: input.status });
-    const countWhere = { $and: where } as FilterQuery<DocumentRow>;
-    if (beforeId) where.push({ id: { $lt: beforeId } });
-    const rows = await em.find(DocumentEntity, { $and: where } as FilterQuery<DocumentRow>, {
-      orderBy: { id: 'desc' },
-      limit: limit + 1,
-    });
-    const items = rows.slice(0, limit);
-    return {
-      items,
-      nextPageToken: rows.length > limit ? encodePageToken({ id: items[items.length - 1].id }) : '',
-      totalSize: await em.count(DocumentEntity, countWhere),
-    };
+    return findIdPage(em, DocumentEntity, { $and: where } as FilterQuery<DocumentRow>, input);
   }
 
   /**

@@ -1,11 +1,11 @@
-import { IsolationLevel, type EntityManager } from '@mikro-orm/postgresql';
+import { IsolationLevel, type EntityManager, type FilterQuery } from '@mikro-orm/postgresql';
 import { DomainError } from '@charge/errors';
 import { fusedScore, tagQueries, type Candidate, type Fusion } from '../domain/fusion';
 import { normaliseValue } from '../domain/tabular';
 import { tsqueryOf, type Tokenizer } from '../domain/tokenizer';
 import type { CollectionRow } from '../persistence/collection.entity';
 import { RagQueryEntity, type RagQueryRow } from '../persistence/rag-query.entity';
-import { decodePageToken, encodePageToken, pageSize } from '@charge/service-kit';
+import { findIdPage } from '@charge/service-kit';
 import { canManage, checkId, sql, type Caller, type UseCaseDeps } from './caller';
 import type { CollectionUseCases } from './collections';
 import type { AnswerSynthesizer } from '../llm/answer-synthesizer';
@@ -329,21 +329,9 @@ export class RetrievalUseCases {
     input: { collectionId: number; pageSize?: number; pageToken?: string },
   ) {
     const collection = await this.collections.get(em, caller, input.collectionId);
-    const limit = pageSize(input.pageSize);
-    const beforeId = decodePageToken(input.pageToken)?.id;
-    const where: Record<string, unknown> = { collectionId: input.collectionId };
-    if (!canManage(caller, collection)) where.userId = caller.claims.userId;
-    const total = await em.count(RagQueryEntity, where);
-    if (beforeId) where.id = { $lt: beforeId };
-    const rows: RagQueryRow[] = await em.find(RagQueryEntity, where, {
-      orderBy: { id: 'desc' },
-      limit: limit + 1,
-    });
-    const items = rows.slice(0, limit);
-    return {
-      items,
-      nextPageToken: rows.length > limit ? encodePageToken({ id: items[items.length - 1].id }) : '',
-      totalSize: total,
-    };
+    const where: FilterQuery<RagQueryRow> = canManage(caller, collection)
+      ? { collectionId: input.collectionId }
+      : { collectionId: input.collectionId, userId: caller.claims.userId };
+    return findIdPage(em, RagQueryEntity, where, input);
   }
 }

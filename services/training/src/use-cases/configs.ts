@@ -2,7 +2,7 @@ import type { EntityManager, FilterQuery } from '@mikro-orm/postgresql';
 import { DomainError } from '@charge/errors';
 import type { HyperparameterValues } from '../domain/hyperparameters';
 import { exportLlamaFactoryYaml, importLlamaFactoryYaml } from '../domain/llamafactory-yaml';
-import { decodePageToken, encodePageToken, pageSize } from '@charge/service-kit';
+import { findIdPage } from '@charge/service-kit';
 import { ConfigEntity, type ConfigRow } from '../persistence/config.entity';
 import { assertOwner, audit, checkId, isAdmin, requireText, type Caller, type UseCaseDeps } from './caller';
 
@@ -87,19 +87,8 @@ export class ConfigUseCases {
   }
 
   async list(em: EntityManager, caller: Caller, input: { pageSize?: number; pageToken?: string }) {
-    const limit = pageSize(input.pageSize);
-    const beforeId = decodePageToken(input.pageToken)?.id;
     const own: FilterQuery<ConfigRow> = isAdmin(caller) ? {} : { createdBy: caller.claims.userId };
-    const rows = await em.find(ConfigEntity, beforeId ? { $and: [own, { id: { $lt: beforeId } }] } : own, {
-      orderBy: { id: 'desc' },
-      limit: limit + 1,
-    });
-    const items = rows.slice(0, limit);
-    return {
-      items,
-      nextPageToken: rows.length > limit ? encodePageToken({ id: items[items.length - 1].id }) : '',
-      totalSize: await em.count(ConfigEntity, own),
-    };
+    return findIdPage(em, ConfigEntity, own, input);
   }
 
   async update(em: EntityManager, caller: Caller, id: number, input: ConfigInput): Promise<ConfigRow> {

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { EntityManager, FilterQuery } from '@mikro-orm/postgresql';
 import { DomainError } from '@charge/errors';
 import { validateDataset, type DatasetKind } from '../domain/dataset-validation';
-import { decodePageToken, encodePageToken, pageSize } from '@charge/service-kit';
+import { findIdPage } from '@charge/service-kit';
 import { DatasetEntity, type DatasetRow } from '../persistence/dataset.entity';
 import { assertOwner, audit, checkId, isAdmin, requireText, type Caller, type UseCaseDeps } from './caller';
 
@@ -79,23 +79,10 @@ export class DatasetUseCases {
     caller: Caller,
     input: { pageSize?: number; pageToken?: string; datasetType?: string },
   ) {
-    const limit = pageSize(input.pageSize);
-    const beforeId = decodePageToken(input.pageToken)?.id;
     const where: FilterQuery<DatasetRow>[] = [];
     if (!isAdmin(caller)) where.push({ $or: [{ isPublic: true }, { createdBy: caller.claims.userId }] });
     if (input.datasetType) where.push({ datasetType: input.datasetType });
-    const countWhere = { $and: where } as FilterQuery<DatasetRow>;
-    if (beforeId) where.push({ id: { $lt: beforeId } });
-    const rows = await em.find(DatasetEntity, { $and: where } as FilterQuery<DatasetRow>, {
-      orderBy: { id: 'desc' },
-      limit: limit + 1,
-    });
-    const items = rows.slice(0, limit);
-    return {
-      items,
-      nextPageToken: rows.length > limit ? encodePageToken({ id: items[items.length - 1].id }) : '',
-      totalSize: await em.count(DatasetEntity, countWhere),
-    };
+    return findIdPage(em, DatasetEntity, { $and: where } as FilterQuery<DatasetRow>, input);
   }
 
   async delete(em: EntityManager, caller: Caller, id: number): Promise<void> {

@@ -8,7 +8,7 @@ import {
 } from '@mikro-orm/postgresql';
 import { DomainError } from '@charge/errors';
 import { keywordHitRate, keywordProbe } from '../domain/keyword-hits';
-import { decodePageToken, encodePageToken, pageSize } from '@charge/service-kit';
+import { findIdPage } from '@charge/service-kit';
 import {
   classificationReport,
   predict,
@@ -190,23 +190,8 @@ export class RegistryUseCases {
   }
 
   async list(em: EntityManager, input: { pageSize?: number; pageToken?: string; modelType?: string }) {
-    const limit = pageSize(input.pageSize);
-    const beforeId = decodePageToken(input.pageToken)?.id;
     const filter: FilterQuery<ModelVersionRow> = input.modelType ? { modelType: input.modelType } : {};
-    const rows = await em.find(
-      ModelVersionEntity,
-      beforeId ? { $and: [filter, { id: { $lt: beforeId } }] } : filter,
-      {
-        orderBy: { id: 'desc' },
-        limit: limit + 1,
-      },
-    );
-    const items = rows.slice(0, limit);
-    return {
-      items,
-      nextPageToken: rows.length > limit ? encodePageToken({ id: items[items.length - 1].id }) : '',
-      totalSize: await em.count(ModelVersionEntity, filter),
-    };
+    return findIdPage(em, ModelVersionEntity, filter, input);
   }
 
   async getDefault(em: EntityManager, modelType: string): Promise<ModelVersionRow> {

@@ -3,12 +3,12 @@ import { DomainError } from '@charge/errors';
 import { enqueueMessage } from '@charge/events';
 import { findExecutable } from '../domain/executables';
 import type { HyperparameterValues } from '../domain/hyperparameters';
-import { decodePageToken, encodePageToken, pageSize } from '@charge/service-kit';
+import { findIdPage } from '@charge/service-kit';
 import type { TaskStatus } from '../domain/task-status';
 import { ConfigEntity } from '../persistence/config.entity';
 import { DatasetEntity } from '../persistence/dataset.entity';
-import { LogEntity, type LogRow } from '../persistence/log.entity';
-import { MetricEntity, type MetricRow } from '../persistence/metric.entity';
+import { LogEntity } from '../persistence/log.entity';
+import { MetricEntity } from '../persistence/metric.entity';
 import { TaskEntity, type TaskRow } from '../persistence/task.entity';
 import { assertOwner, audit, checkId, isAdmin, requireText, type Caller, type UseCaseDeps } from './caller';
 
@@ -121,23 +121,10 @@ export class TaskUseCases {
     caller: Caller,
     input: { pageSize?: number; pageToken?: string; status?: TaskStatus },
   ) {
-    const limit = pageSize(input.pageSize);
-    const beforeId = decodePageToken(input.pageToken)?.id;
     const where: FilterQuery<TaskRow>[] = [];
     if (!isAdmin(caller)) where.push({ createdBy: caller.claims.userId });
     if (input.status) where.push({ status: input.status });
-    const countWhere = { $and: where } as FilterQuery<TaskRow>;
-    if (beforeId) where.push({ id: { $lt: beforeId } });
-    const rows = await em.find(TaskEntity, { $and: where } as FilterQuery<TaskRow>, {
-      orderBy: { id: 'desc' },
-      limit: limit + 1,
-    });
-    const items = rows.slice(0, limit);
-    return {
-      items,
-      nextPageToken: rows.length > limit ? encodePageToken({ id: items[items.length - 1].id }) : '',
-      totalSize: await em.count(TaskEntity, countWhere),
-    };
+    return findIdPage(em, TaskEntity, { $and: where } as FilterQuery<TaskRow>, input);
   }
 
   /** PENDING → QUEUED, with the job staged in the outbox of the same transaction. */
@@ -237,19 +224,7 @@ export class TaskUseCases {
     input: { pageSize?: number; pageToken?: string },
   ) {
     await this.get(em, caller, taskId, 'task_id');
-    const limit = pageSize(input.pageSize);
-    const afterId = decodePageToken(input.pageToken)?.id;
-    const rows: MetricRow[] = await em.find(
-      MetricEntity,
-      afterId ? { taskId, id: { $gt: afterId } } : { taskId },
-      { orderBy: { id: 'asc' }, limit: limit + 1 },
-    );
-    const items = rows.slice(0, limit);
-    return {
-      items,
-      nextPageToken: rows.length > limit ? encodePageToken({ id: items[items.length - 1].id }) : '',
-      totalSize: await em.count(MetricEntity, { taskId }),
-    };
+    return findIdPage(em, MetricEntity, { taskId }, input, 'asc');
   }
 
   async logs(
@@ -259,18 +234,7 @@ export class TaskUseCases {
     input: { pageSize?: number; pageToken?: string },
   ) {
     await this.get(em, caller, taskId, 'task_id');
-    const limit = pageSize(input.pageSize);
-    const afterId = decodePageToken(input.pageToken)?.id;
-    const rows: LogRow[] = await em.find(LogEntity, afterId ? { taskId, id: { $gt: afterId } } : { taskId }, {
-      orderBy: { id: 'asc' },
-      limit: limit + 1,
-    });
-    const items = rows.slice(0, limit);
-    return {
-      items,
-      nextPageToken: rows.length > limit ? encodePageToken({ id: items[items.length - 1].id }) : '',
-      totalSize: await em.count(LogEntity, { taskId }),
-    };
+    return findIdPage(em, LogEntity, { taskId }, input, 'asc');
   }
 
   /** New metric and log rows of a task after the given ids (WatchTask polls this). */
