@@ -586,6 +586,10 @@ describe('knowledge service', () => {
         'select distinct is_active, created_by from knowledge.knowledge_collections where created_by = 10',
       ),
     ).toEqual([{ is_active: false, created_by: 10 }]);
+    // Deactivated collections are not searchable until an admin reactivates them.
+    expect(await statusOf(retrieve([faults.id], '1001', {}, admin))).toBe(status.FAILED_PRECONDITION);
+    await call('updateCollection', { id: faults.id, isActive: true }, admin);
+    expect((await retrieve([faults.id], '停充码=1001', {}, admin))[0].primaryTag).toBe('停充码=1001');
   });
 
   test('Chroma unavailable → UNAVAILABLE, nothing half-written', async () => {

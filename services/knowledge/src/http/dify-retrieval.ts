@@ -118,6 +118,12 @@ export function createDifyRetrievalServer(deps: DifyRetrievalDeps): Server {
         if (isDomainError(error)) {
           if (error.kind === 'notFound')
             return send(res, 404, { error_code: 2001, error_msg: 'The knowledge does not exist' });
+          // Dify knows no "inactive": the knowledge is unavailable to it, with the reason.
+          if (error.kind === 'failedPrecondition')
+            return send(res, 404, {
+              error_code: 2001,
+              error_msg: `The knowledge is unavailable: ${error.message}`,
+            });
           if (error.kind === 'invalidArgument')
             return send(res, 400, { error_code: 400, error_msg: error.message });
           if (error.kind === 'unavailable')

@@ -84,6 +84,20 @@ function filterSql(filters: Record<string, string>): { where: string; params: un
   return { where: parts.map((p) => ` and ${p}`).join(''), params };
 }
 
+/**
+ * Inactive collections (switched off, or their owner deleted) are not searched: naming one
+ * is FAILED_PRECONDITION. Their managers still see and manage them.
+ */
+function assertActive(collection: CollectionRow): CollectionRow {
+  if (!collection.isActive) {
+    throw DomainError.failedPrecondition(
+      `collection ${collection.id} is inactive; an owner or admin may reactivate it`,
+      'COLLECTION_INACTIVE',
+    );
+  }
+  return collection;
+}
+
 export class RetrievalUseCases {
   constructor(
     private readonly deps: UseCaseDeps,
@@ -148,7 +162,7 @@ export class RetrievalUseCases {
   ): Promise<Passage[]> {
     const { topK, threshold, vectorWeight } = options;
     const cols: CollectionRow[] = [];
-    for (const id of ids) cols.push(await this.collections.get(em, caller, id));
+    for (const id of ids) cols.push(assertActive(await this.collections.get(em, caller, id)));
     const filter = filterSql(options.filters);
     const depth = Math.min(200, topK * 4);
     const candidates = new Map<string, Candidate>();
