@@ -1,14 +1,13 @@
 /**
- * End to end through the gateway only: auth, audit, analysis (API + worker), training
- * (API + runner) and the gateway as separate processes (their real main.ts, configuration
- * from the environment, free ports), a fresh database and a test-owned NATS. Two setup
- * steps use gRPC because the contracts give them no REST binding (client-streaming
- * uploads: UploadLog, UploadDataset); everything else is REST or gRPC-web via the gateway.
+ * End to end through the gateway only: auth, audit, analysis (API + worker), knowledge
+ * (API + ingest, ChromaDB started the README's way), training (API + runner) and the
+ * gateway as separate processes (their real main.ts, configuration from the environment,
+ * free ports), a fresh database and a test-owned NATS. Every call is REST (uploads stream
+ * the file as the request body) or gRPC-web via the gateway.
  */
 import path from 'node:path';
 import { readFileSync } from 'node:fs';
-import { credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
-import { analysisV1, authV1, trainingV1 } from '@charge/contracts';
+import { authV1 } from '@charge/contracts';
 import { writeSampleSession } from '@charge/gbt27930';
 import { E2ePlatform } from './platform';
 
@@ -43,6 +42,26 @@ describe('e2e: the platform through the gateway', () => {
     return { status: res.status, type: res.headers.get('content-type'), text: await res.text() };
   };
   const json = (r: { text: string }) => JSON.parse(r.text) as Body;
+  /** A raw-body upload (HttpBody), as curl --data-binary would send it. */
+  const upload = async (
+    route: string,
+    token: string,
+    bytes: Uint8Array,
+    type = 'application/octet-stream',
+  ) => {
+    const res = await fetch(`${platform.gatewayUrl}${route}`, {
+      method: 'POST',
+      headers: { 'content-type': type, authorization: `Bearer ${token}` },
+      body: bytes,
+    });
+    return { status: res.status, type: res.headers.get('content-type'), text: await res.text() };
+  };
+  /** An NDJSON stream read to its end, one parsed object per line. */
+  const ndjson = (r: { text: string }) =>
+    r.text
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Body);
   const account = async (email: string) => {
     await rest('POST', '/v1/auth/register', undefined, { email, password: 'correct horse battery' });
     return json(await rest('POST', '/v1/auth/login', undefined, { email, password: 'correct horse battery' }))
@@ -50,16 +69,17 @@ describe('e2e: the platform through the gateway', () => {
   };
 
   beforeAll(async () => {
-    await platform.start(['auth', 'audit', 'analysis', 'training'], {
+    await platform.start(['auth', 'audit', 'analysis', 'knowledge', 'training'], {
       ANALYSIS_BLOB_DIR: path.join(platform.scratch, 'blobs'),
       ANALYSIS_WORKERS: '1',
       TRAINING_DATA_DIR: path.join(platform.scratch, 'training'),
+      MAX_UPLOAD_BYTES: String(4 * 1024 * 1024),
     });
   }, 180_000);
 
   afterAll(async () => {
     const codes = await platform.stop();
-    expect(codes).toEqual({ auth: 0, audit: 0, analysis: 0, training: 0, gateway: 0 });
+    expect(codes).toEqual({ auth: 0, audit: 0, analysis: 0, knowledge: 0, training: 0, gateway: 0 });
   }, 60_000);
 
   test('register, log in, read the profile; the admin finds both actions in the audit trail', async () => {
@@ -105,6 +125,14 @@ describe('e2e: the platform through the gateway', () => {
     const malformed = await rest('POST', '/v1/auth/login', undefined, '{"email": "x@example.com",');
     expect(malformed.status).toBe(400);
     expect(json(malformed).code).toBe(3);
+    const oversize = await upload(
+      '/v1/analyses:upload?name=big&file_name=big.blf',
+      user,
+      new Uint8Array(5 << 20),
+    );
+    expect(oversize.status).toBe(413);
+    expect(json(oversize)).toMatchObject({ code: 8 });
+    expect(json(await rest('GET', '/v1/analyses?page.page_size=10', user)).analyses ?? []).toEqual([]);
   });
 
   test('gRPC-web: GetMe with a bearer token', async () => {
@@ -140,30 +168,18 @@ describe('e2e: the platform through the gateway', () => {
     await writeSampleSession(file, { frames: 20_000, fault: 'bcl-timeout', seed: 7 });
     const bytes = readFileSync(file);
 
-    const client = new analysisV1.AnalysisServiceClient(
-      `127.0.0.1:${platform.grpcPorts.analysis}`,
-      credentials.createInsecure(),
+    const uploaded = await upload(
+      `/v1/analyses:upload?name=${encodeURIComponent('e2e session')}&file_name=session.blf`,
+      alice,
+      bytes,
     );
-    const md = new Metadata();
-    md.set('authorization', `Bearer ${alice}`);
-    const uploaded = await new Promise<analysisV1.UploadLogResponse>((resolve, reject) => {
-      const call = client.uploadLog(md, (err: ServiceError | null, res?: analysisV1.UploadLogResponse) =>
-        err ? reject(err) : resolve(res!),
-      );
-      call.write({
-        metadata: {
-          name: 'e2e session',
-          description: '',
-          fileName: 'session.blf',
-          declaredSize: String(bytes.length),
-        },
-      });
-      for (let off = 0; off < bytes.length; off += 256 * 1024)
-        call.write({ chunk: bytes.subarray(off, off + 256 * 1024) });
-      call.end();
+    expect(uploaded.status).toBe(200);
+    expect(json(uploaded).analysis).toMatchObject({
+      name: 'e2e session',
+      fileName: 'session.blf',
+      fileType: 'LOG_FILE_TYPE_BLF',
     });
-    client.close();
-    const id = uploaded.analysis!.id;
+    const id = json(uploaded).analysis.id as number;
 
     const read = await rest('GET', `/v1/analyses/${id}`, alice);
     expect(read.status).toBe(200);
@@ -197,6 +213,82 @@ describe('e2e: the platform through the gateway', () => {
     expect((await rest('GET', `/v1/analyses/${id}/report`, bob)).status).toBe(404);
   });
 
+  test('knowledge: create a collection, upload a CSV over REST, watch the ingest, query it; audited', async () => {
+    const token = await account('librarian@example.com');
+    const other = await account('outsider@example.com');
+    const created = await rest('POST', '/v1/knowledge/collections', token, {
+      name: 'e2e fault codes',
+      collectionType: 'COLLECTION_TYPE_TABLE',
+    });
+    expect(created.status).toBe(200);
+    const collection = json(created).collection as Body;
+    expect(collection).toMatchObject({ name: 'e2e fault codes', collectionType: 'COLLECTION_TYPE_TABLE' });
+
+    const csv = [
+      '停充码,故障名称,原因,处理建议',
+      '1001.0,BMS通信超时,BCL报文超时未收到,检查CAN线束与终端电阻',
+      '1002,绝缘故障,直流回路绝缘电阻低于阈值,检查直流回路绝缘与接地',
+      '1003,电池过温,单体温度超过允许最高温度,降低充电电流并检查电池冷却系统',
+    ].join('\n');
+    const uploaded = await upload(
+      `/v1/knowledge/collections/${collection.id}/documents:upload?filename=codes.csv`,
+      token,
+      Buffer.from(csv),
+      'text/csv',
+    );
+    expect(uploaded.status).toBe(200);
+    const document = json(uploaded).document as Body;
+    expect(document).toMatchObject({ filename: 'codes.csv', fileType: 'csv' });
+    expect(
+      (
+        await upload(
+          `/v1/knowledge/collections/${collection.id}/documents:upload?filename=x.csv`,
+          other,
+          Buffer.from(csv),
+        )
+      ).status,
+    ).toBe(404);
+
+    const watched = await rest('GET', `/v1/knowledge/documents/${document.id}:watch`, token);
+    expect(watched.status).toBe(200);
+    expect(watched.type).toBe('application/x-ndjson');
+    expect(ndjson(watched).some((e) => e.error)).toBe(false);
+    const done = json(await rest('GET', `/v1/knowledge/documents/${document.id}`, token)).document as Body;
+    expect(done).toMatchObject({ uploadStatus: 'UPLOAD_STATUS_COMPLETED', chunkCount: 3 });
+
+    const exact = await rest('POST', `/v1/knowledge/collections/${collection.id}:query`, token, {
+      query: '1001',
+    });
+    expect(exact.status).toBe(200);
+    const top = (json(exact).passages as Body[])[0];
+    expect(top.primaryTag).toBe('停充码=1001');
+    expect(top.citation).toMatchObject({ documentId: document.id, filename: 'codes.csv', row: 2 });
+    const paraphrase = await rest('POST', `/v1/knowledge/collections/${collection.id}:query`, token, {
+      query: '绝缘电阻太低怎么处理',
+    });
+    expect((json(paraphrase).passages as Body[])[0].primaryTag).toBe('停充码=1002');
+    const history = json(await rest('GET', `/v1/knowledge/collections/${collection.id}/queries`, token));
+    expect((history.queries as Body[]).map((q) => q.queryText).sort()).toEqual([
+      '1001',
+      '绝缘电阻太低怎么处理',
+    ]);
+    expect(
+      (await rest('POST', `/v1/knowledge/collections/${collection.id}:query`, other, { query: '1001' }))
+        .status,
+    ).toBe(404);
+
+    const admin = json(await rest('POST', '/v1/auth/login', undefined, platform.admin)).accessToken as string;
+    const wanted = ['collection:created', 'document:created'];
+    let seen: string[] = [];
+    for (let i = 0; i < 150 && !wanted.every((a) => seen.includes(a)); i++) {
+      const logs = await rest('GET', '/v1/audit/logs?service=knowledge&page.page_size=200', admin);
+      expect(logs.status).toBe(200);
+      seen = ((json(logs).logs as Body[] | undefined) ?? []).map((l) => `${l.resourceType}:${l.action}`);
+      if (!wanted.every((a) => seen.includes(a))) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(seen).toEqual(expect.arrayContaining(wanted));
+  });
+
   test('create, run, watch to COMPLETED, publish, set default; the audit trail has every action', async () => {
     await rest('POST', '/v1/auth/register', undefined, {
       email: 'trainer@example.com',
@@ -209,32 +301,19 @@ describe('e2e: the platform through the gateway', () => {
       }),
     ).accessToken as string;
 
-    const client = new trainingV1.TrainingServiceClient(
-      `127.0.0.1:${platform.grpcPorts.training}`,
-      credentials.createInsecure(),
+    const uploadedDataset = await upload(
+      '/v1/training/datasets:upload?name=e2e%20flow%20control&dataset_type=DATASET_TYPE_FLOW_CONTROL&file_name=fc.jsonl',
+      token,
+      Buffer.from(separableJsonl(300)),
+      'application/x-ndjson',
     );
-    const md = new Metadata();
-    md.set('authorization', `Bearer ${token}`);
-    const dataset = await new Promise<trainingV1.UploadDatasetResponse>((resolve, reject) => {
-      const call = client.uploadDataset(
-        md,
-        (err: ServiceError | null, res?: trainingV1.UploadDatasetResponse) =>
-          err ? reject(err) : resolve(res!),
-      );
-      call.write({
-        header: trainingV1.DatasetUploadHeader.fromPartial({
-          name: 'e2e flow control',
-          datasetType: trainingV1.DatasetType.DATASET_TYPE_FLOW_CONTROL,
-        }),
-      });
-      call.write({ chunk: Buffer.from(separableJsonl(300)) });
-      call.end();
-    });
-    client.close();
+    expect(uploadedDataset.status).toBe(200);
+    const dataset = json(uploadedDataset) as { dataset: { id: number; sampleCount: number } };
+    expect(dataset.dataset.sampleCount).toBe(300);
 
     const created = await rest('POST', '/v1/training/tasks', token, {
       name: 'e2e-fc',
-      datasetId: dataset.dataset!.id,
+      datasetId: dataset.dataset.id,
       modelType: 'MODEL_TYPE_FLOW_CONTROL',
       hyperparameters: { numTrainEpochs: 6, perDeviceTrainBatchSize: 16, loggingSteps: 3, learningRate: 0.1 },
     });

@@ -44,6 +44,19 @@ export class E2ePlatform {
       { cwd: ROOT, env: { ...process.env, DATABASE_URL: this.db.url }, encoding: 'utf8' },
     );
     if (migrated.status !== 0) throw new Error(`migrate failed: ${migrated.stderr}${migrated.stdout}`);
+    const knowledgeEnv: NodeJS.ProcessEnv = {};
+    if (services.includes('knowledge')) {
+      // ChromaDB the README's way: scripts/ensure-chroma.sh starts it unless it already runs.
+      const chroma = spawnSync('bash', [path.join(ROOT, 'scripts', 'ensure-chroma.sh')], {
+        cwd: ROOT,
+        env: process.env,
+        encoding: 'utf8',
+      });
+      if (chroma.status !== 0) throw new Error(`ensure-chroma failed: ${chroma.stderr}${chroma.stdout}`);
+      knowledgeEnv.CHROMA_URL = `http://${process.env.CHROMA_HOST ?? '127.0.0.1'}:${process.env.CHROMA_PORT ?? '8000'}`;
+      knowledgeEnv.KNOWLEDGE_DATA_DIR = path.join(this.keyDir, 'knowledge');
+      knowledgeEnv.KNOWLEDGE_HTTP_PORT = String(await freePort());
+    }
     const ports = new Map<string, number>();
     for (const name of [...services, 'gateway']) ports.set(name, await freePort());
     const httpPort = await freePort();
@@ -61,6 +74,7 @@ export class E2ePlatform {
       HTTP_HOST: '127.0.0.1',
       HTTP_PORT: String(httpPort),
       MAX_BODY_BYTES: String(64 * 1024),
+      ...knowledgeEnv,
       ...extraEnv,
     };
     for (const [name, port] of ports) env[`${name.toUpperCase()}_GRPC_ADDR`] = `127.0.0.1:${port}`;

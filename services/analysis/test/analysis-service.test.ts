@@ -243,6 +243,57 @@ describe('analysis service', () => {
     expect(leftovers).toEqual({ rows: [], files: [] });
   });
 
+  test('UploadLogFile (the REST binding): fields in the first message, HttpBody chunks, size optional', async () => {
+    const uploadFile = (
+      bytes: Uint8Array,
+      first: Partial<analysisV1.UploadLogFileRequest>,
+      chunkSize = 64 * 1024,
+    ) =>
+      new Promise<analysisV1.UploadLogFileResponse>((resolve, reject) => {
+        const call = client.uploadLogFile(
+          withToken(alice),
+          (err: ServiceError | null, res?: analysisV1.UploadLogFileResponse) =>
+            err ? reject(err) : resolve(res!),
+        );
+        call.on('error', () => undefined);
+        for (let off = 0; off < bytes.length; off += chunkSize) {
+          const file = {
+            contentType: 'application/octet-stream',
+            data: Buffer.from(bytes.subarray(off, off + chunkSize)),
+            extensions: [],
+          };
+          call.write(analysisV1.UploadLogFileRequest.fromPartial(off === 0 ? { ...first, file } : { file }));
+        }
+        call.end();
+      });
+    const created = await uploadFile(log001, { name: 'rest upload', fileName: 'Log_001.blf' });
+    expect(created.analysis).toMatchObject({
+      name: 'rest upload',
+      fileName: 'Log_001.blf',
+      fileSize: String(log001.length),
+      fileType: analysisV1.LogFileType.LOG_FILE_TYPE_BLF,
+      status: analysisV1.AnalysisStatus.ANALYSIS_STATUS_PENDING,
+    });
+    const stored = await rows('select file_size, file_sha256 from analysis.charging_analyses where id = $1', [
+      created.analysis!.id,
+    ]);
+    expect(stored).toEqual([
+      { file_size: String(log001.length), file_sha256: createHash('sha256').update(log001).digest('hex') },
+    ]);
+    // A declared size is still checked; MAX_LOG_BYTES applies without one.
+    expect(
+      await reasonOf(uploadFile(log001, { name: 'x', declaredSize: String(log001.length + 1) })),
+    ).toEqual({ code: status.INVALID_ARGUMENT, reason: 'UPLOAD_INCOMPLETE' });
+    const tooMuch = Buffer.concat([log001, log001, log001, log001, log001, log001, log001]);
+    expect(await reasonOf(uploadFile(tooMuch, { name: 'x' }))).toEqual({
+      code: status.RESOURCE_EXHAUSTED,
+      reason: 'LOG_TOO_LARGE',
+    });
+    expect(await statusOf(uploadFile(log001, { name: '' }))).toBe(status.INVALID_ARGUMENT);
+    await remove(created.analysis!.id);
+    expect(await rows('select id from analysis.charging_analyses')).toEqual([]);
+  });
+
   test('full pipeline on a real GB/T log: upload, start, watch, report matching EXPECTED_LOG_001', async () => {
     const { analysis } = await upload(alice, log001, {
       name: 'Log 001',

@@ -7,12 +7,13 @@ export interface UploadMetadata {
   name: string;
   description: string;
   fileName: string;
-  declaredSize: number;
+  /** Undefined when the client did not declare it (REST uploads); MAX_LOG_BYTES still applies. */
+  declaredSize?: number;
 }
 
 /** Validates and normalizes the first message of an upload. */
 export function checkUploadMetadata(
-  raw: { name: string; description: string; fileName: string; declaredSize: string },
+  raw: { name: string; description: string; fileName: string; declaredSize?: string },
   maxBytes: number,
 ): UploadMetadata {
   const name = raw.name.trim();
@@ -25,6 +26,7 @@ export function checkUploadMetadata(
   const fileName = raw.fileName.replace(/[\u0000-\u001f\u007f]/g, '').trim();
   if (fileName.length > 255)
     throw DomainError.invalidArgument('metadata.file_name', 'must be at most 255 characters');
+  if (raw.declaredSize === undefined) return { name, description: raw.description, fileName };
   const declaredSize = Number(raw.declaredSize);
   if (!Number.isSafeInteger(declaredSize) || declaredSize <= 0)
     throw DomainError.invalidArgument('metadata.declared_size', 'must be a positive byte count');

@@ -145,12 +145,44 @@ async function* uploadParts(
   }
 }
 
+/**
+ * UploadLogFile (REST: the request body is the file): the first message's fields are the
+ * metadata (declared size 0 = not declared), every `file` chunk a chunk; fields of later
+ * messages are ignored, as the gateway sends them only once.
+ */
+async function* fileUploadParts(
+  messages: AsyncIterable<analysisV1.UploadLogFileRequest>,
+): AsyncGenerator<UploadPart> {
+  let first = true;
+  for await (const m of messages) {
+    if (first) {
+      first = false;
+      const declaredSize = m.declaredSize === '0' ? undefined : m.declaredSize;
+      yield {
+        kind: 'metadata',
+        name: m.name,
+        description: m.description,
+        fileName: m.fileName,
+        declaredSize,
+      };
+    }
+    if (m.file && m.file.data.length > 0) yield { kind: 'chunk', bytes: m.file.data };
+  }
+}
+
 /** AnalysisService: proto ⇄ use-case mapping only. */
 export function analysisHandlers(rpc: Rpc, analyses: AnalysisUseCases): Implementation {
   return {
     uploadLog: rpc.clientStream<analysisV1.UploadLogRequest, analysisV1.UploadLogResponse>(
       async (messages, ctx) => ({
         analysis: toAnalysis(await analyses.upload(ctx.em, caller(ctx), uploadParts(messages), ctx.signal)),
+      }),
+    ),
+    uploadLogFile: rpc.clientStream<analysisV1.UploadLogFileRequest, analysisV1.UploadLogFileResponse>(
+      async (messages, ctx) => ({
+        analysis: toAnalysis(
+          await analyses.upload(ctx.em, caller(ctx), fileUploadParts(messages), ctx.signal),
+        ),
       }),
     ),
 

@@ -32,7 +32,7 @@ export interface Caller {
 
 /** One message of an upload stream, transport-free. */
 export type UploadPart =
-  | { kind: 'metadata'; name: string; description: string; fileName: string; declaredSize: string }
+  | { kind: 'metadata'; name: string; description: string; fileName: string; declaredSize?: string }
   | { kind: 'chunk'; bytes: Uint8Array }
   | { kind: 'empty' };
 
@@ -110,7 +110,7 @@ export class AnalysisUseCases {
           throw DomainError.invalidArgument('chunk', `must be at most ${MAX_CHUNK_BYTES} bytes`);
         received += part.bytes.length;
         if (received > maxLogBytes) throw logTooLarge(maxLogBytes);
-        if (received > meta.declaredSize)
+        if (meta.declaredSize !== undefined && received > meta.declaredSize)
           throw DomainError.invalidArgument('metadata.declared_size', 'more bytes were sent than declared');
         if (headLength < HEAD_BYTES) {
           head.push(part.bytes.slice(0, HEAD_BYTES - headLength));
@@ -119,7 +119,7 @@ export class AnalysisUseCases {
         hash.update(part.bytes);
         await blob.write(part.bytes);
       }
-      if (received !== meta.declaredSize)
+      if (meta.declaredSize !== undefined && received !== meta.declaredSize)
         throw DomainError.invalidArgument(
           'metadata.declared_size',
           `upload ended after ${received} of ${meta.declaredSize} declared bytes`,

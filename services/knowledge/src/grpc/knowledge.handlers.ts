@@ -1,10 +1,11 @@
 import type { UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { knowledgeV1 } from '@charge/contracts';
 import { DomainError } from '@charge/errors';
-import { callerOf, type Rpc } from '@charge/service-kit';
+import { callerOf, type CallContext, type Rpc } from '@charge/service-kit';
 import type { CollectionUseCases } from '../use-cases/collections';
 import type { DocumentUseCases, UploadHeader } from '../use-cases/documents';
 import type { RetrievalUseCases } from '../use-cases/retrieval';
+import { documentUploadParts } from './file-upload';
 import {
   collectionKind,
   retrievalOptions,
@@ -43,6 +44,41 @@ const sleep = (ms: number, signal: AbortSignal) =>
 /** Proto ⇄ use-case mapping for charge.knowledge.v1.KnowledgeService. */
 export function knowledgeHandlers(deps: KnowledgeHandlerDeps): UntypedServiceImplementation {
   const { rpc, collections, documents, retrieval } = deps;
+  /** One document upload: the header first, then chunks; stored whole, ingested in the background. */
+  async function receiveDocument(
+    messages: AsyncIterable<knowledgeV1.UploadDocumentRequest>,
+    ctx: CallContext,
+  ): Promise<knowledgeV1.UploadDocumentResponse> {
+    const who = caller(ctx);
+    let header: UploadHeader | undefined;
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const message of messages) {
+      if (message.header) {
+        if (header) throw DomainError.invalidArgument('header', 'sent more than once');
+        header = {
+          collectionId: message.header.collectionId,
+          filename: message.header.filename,
+          overwrite: message.header.overwrite,
+        };
+        await documents.checkHeader(ctx.em, who, header);
+      } else if (message.chunk) {
+        if (!header) throw DomainError.invalidArgument('header', 'must be the first message');
+        size += message.chunk.length;
+        if (size > deps.maxDocumentBytes) {
+          throw DomainError.invalidArgument(
+            'chunk',
+            `the file exceeds ${deps.maxDocumentBytes} bytes`,
+            'DOCUMENT_TOO_LARGE',
+          );
+        }
+        chunks.push(message.chunk);
+      }
+    }
+    if (!header) throw DomainError.invalidArgument('header', 'is required');
+    return { document: toDocument(await documents.upload(ctx.em, who, header, Buffer.concat(chunks))) };
+  }
+
   return {
     createCollection: rpc.unary<knowledgeV1.CreateCollectionRequest, knowledgeV1.CreateCollectionResponse>(
       async (req, ctx) => ({
@@ -101,37 +137,12 @@ export function knowledgeHandlers(deps: KnowledgeHandlerDeps): UntypedServiceImp
     ),
 
     uploadDocument: rpc.clientStream<knowledgeV1.UploadDocumentRequest, knowledgeV1.UploadDocumentResponse>(
-      async (messages, ctx) => {
-        const who = caller(ctx);
-        let header: UploadHeader | undefined;
-        const chunks: Buffer[] = [];
-        let size = 0;
-        for await (const message of messages) {
-          if (message.header) {
-            if (header) throw DomainError.invalidArgument('header', 'sent more than once');
-            header = {
-              collectionId: message.header.collectionId,
-              filename: message.header.filename,
-              overwrite: message.header.overwrite,
-            };
-            await documents.checkHeader(ctx.em, who, header);
-          } else if (message.chunk) {
-            if (!header) throw DomainError.invalidArgument('header', 'must be the first message');
-            size += message.chunk.length;
-            if (size > deps.maxDocumentBytes) {
-              throw DomainError.invalidArgument(
-                'chunk',
-                `the file exceeds ${deps.maxDocumentBytes} bytes`,
-                'DOCUMENT_TOO_LARGE',
-              );
-            }
-            chunks.push(message.chunk);
-          }
-        }
-        if (!header) throw DomainError.invalidArgument('header', 'is required');
-        return { document: toDocument(await documents.upload(ctx.em, who, header, Buffer.concat(chunks))) };
-      },
+      receiveDocument,
     ),
+    uploadDocumentFile: rpc.clientStream<
+      knowledgeV1.UploadDocumentFileRequest,
+      knowledgeV1.UploadDocumentFileResponse
+    >((messages, ctx) => receiveDocument(documentUploadParts(messages), ctx)),
     listDocuments: rpc.unary<knowledgeV1.ListDocumentsRequest, knowledgeV1.ListDocumentsResponse>(
       async (req, ctx) => {
         const res = await documents.list(ctx.em, caller(ctx), {

@@ -1,13 +1,14 @@
 import type { UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { trainingV1 } from '@charge/contracts';
 import { DomainError } from '@charge/errors';
-import { callerOf, type Rpc } from '@charge/service-kit';
+import { callerOf, type CallContext, type Rpc } from '@charge/service-kit';
 import { hyperparametersFromProto } from '../domain/hyperparameters';
 import { isTerminal } from '../domain/task-status';
 import type { ConfigInput, ConfigUseCases } from '../use-cases/configs';
 import type { DatasetUseCases, UploadHeader } from '../use-cases/datasets';
 import type { RegistryUseCases } from '../use-cases/registry';
 import type { TaskUseCases } from '../use-cases/tasks';
+import { datasetUploadParts } from './file-upload';
 import {
   datasetKind,
   datasetTypeFilter,
@@ -65,42 +66,52 @@ const sleep = (ms: number, signal: AbortSignal) =>
 /** Proto ⇄ use-case mapping for charge.training.v1.TrainingService. */
 export function trainingHandlers(deps: TrainingHandlerDeps): UntypedServiceImplementation {
   const { rpc, datasets, configs, tasks, registry } = deps;
+  /** One dataset upload: the header first, then chunks; validated before anything is stored. */
+  async function receiveDataset(
+    messages: AsyncIterable<trainingV1.UploadDatasetRequest>,
+    ctx: CallContext,
+  ): Promise<trainingV1.UploadDatasetResponse> {
+    const who = caller(ctx);
+    let header: UploadHeader | undefined;
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const message of messages) {
+      if (message.header) {
+        if (header) throw DomainError.invalidArgument('header', 'sent more than once');
+        const h = message.header;
+        header = {
+          name: h.name,
+          description: h.description,
+          datasetType: datasetKind('header.dataset_type', h.datasetType),
+          isPublic: h.isPublic,
+          fileName: h.fileName,
+        };
+      } else if (message.chunk) {
+        if (!header) throw DomainError.invalidArgument('header', 'must be the first message');
+        size += message.chunk.length;
+        if (size > deps.maxDatasetBytes) {
+          throw DomainError.invalidArgument(
+            'chunk',
+            `the file exceeds ${deps.maxDatasetBytes} bytes`,
+            'DATASET_TOO_LARGE',
+          );
+        }
+        chunks.push(message.chunk);
+      }
+    }
+    if (!header) throw DomainError.invalidArgument('header', 'is required');
+    const row = await datasets.upload(ctx.em, who, header, Buffer.concat(chunks));
+    return { dataset: toDataset(row) };
+  }
+
   return {
     uploadDataset: rpc.clientStream<trainingV1.UploadDatasetRequest, trainingV1.UploadDatasetResponse>(
-      async (messages, ctx) => {
-        const who = caller(ctx);
-        let header: UploadHeader | undefined;
-        const chunks: Buffer[] = [];
-        let size = 0;
-        for await (const message of messages) {
-          if (message.header) {
-            if (header) throw DomainError.invalidArgument('header', 'sent more than once');
-            const h = message.header;
-            header = {
-              name: h.name,
-              description: h.description,
-              datasetType: datasetKind('header.dataset_type', h.datasetType),
-              isPublic: h.isPublic,
-              fileName: h.fileName,
-            };
-          } else if (message.chunk) {
-            if (!header) throw DomainError.invalidArgument('header', 'must be the first message');
-            size += message.chunk.length;
-            if (size > deps.maxDatasetBytes) {
-              throw DomainError.invalidArgument(
-                'chunk',
-                `the file exceeds ${deps.maxDatasetBytes} bytes`,
-                'DATASET_TOO_LARGE',
-              );
-            }
-            chunks.push(message.chunk);
-          }
-        }
-        if (!header) throw DomainError.invalidArgument('header', 'is required');
-        const row = await datasets.upload(ctx.em, who, header, Buffer.concat(chunks));
-        return { dataset: toDataset(row) };
-      },
+      receiveDataset,
     ),
+    uploadDatasetFile: rpc.clientStream<
+      trainingV1.UploadDatasetFileRequest,
+      trainingV1.UploadDatasetFileResponse
+    >((messages, ctx) => receiveDataset(datasetUploadParts(messages), ctx)),
     listDatasets: rpc.unary<trainingV1.ListDatasetsRequest, trainingV1.ListDatasetsResponse>(
       async (req, ctx) => {
         const res = await datasets.list(ctx.em, caller(ctx), {

@@ -6,6 +6,7 @@
 
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from '@bufbuild/protobuf/wire';
+import { HttpBody } from '../../../google/api/httpbody';
 import { Timestamp } from '../../../google/protobuf/timestamp';
 import { PageRequest, PageResponse, TimeRange } from '../../common/v1/common';
 
@@ -359,6 +360,32 @@ export interface UploadLogRequest {
   metadata?: UploadLogMetadata | undefined;
   /** The next bytes of the file, 1 byte to 1 MiB. */
   chunk?: Buffer | undefined;
+}
+
+/**
+ * One message of the UploadLogFile stream: the first carries the fields and the first
+ * bytes of the file, every following one only the next bytes in `file`.
+ */
+export interface UploadLogFileRequest {
+  /** Display name, 1–100 characters. */
+  name: string;
+  /** Optional free text, at most 2000 characters. */
+  description: string;
+  /** The client's file name (display only, at most 255 characters; never used as a path). */
+  fileName: string;
+  /**
+   * Exact number of bytes of the file when known; 0 when not declared (the server's
+   * `MAX_LOG_BYTES` still applies).
+   */
+  declaredSize: string;
+  /** The next bytes of the file. */
+  file: HttpBody | undefined;
+}
+
+/** Result of UploadLogFile. */
+export interface UploadLogFileResponse {
+  /** The new analysis, in `ANALYSIS_STATUS_PENDING`. */
+  analysis: Analysis | undefined;
 }
 
 /** Result of UploadLog. */
@@ -1771,6 +1798,218 @@ export const UploadLogRequest: MessageFns<UploadLogRequest> = {
         ? UploadLogMetadata.fromPartial(object.metadata)
         : undefined;
     message.chunk = object.chunk ?? undefined;
+    return message;
+  },
+};
+
+function createBaseUploadLogFileRequest(): UploadLogFileRequest {
+  return { name: '', description: '', fileName: '', declaredSize: '0', file: undefined };
+}
+
+export const UploadLogFileRequest: MessageFns<UploadLogFileRequest> = {
+  encode(message: UploadLogFileRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== '') {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.description !== '') {
+      writer.uint32(18).string(message.description);
+    }
+    if (message.fileName !== '') {
+      writer.uint32(26).string(message.fileName);
+    }
+    if (message.declaredSize !== '0') {
+      writer.uint32(32).int64(message.declaredSize);
+    }
+    if (message.file !== undefined) {
+      HttpBody.encode(message.file, writer.uint32(42).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UploadLogFileRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUploadLogFileRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.description = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.fileName = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.declaredSize = reader.int64().toString();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.file = HttpBody.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UploadLogFileRequest {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : '',
+      description: isSet(object.description) ? globalThis.String(object.description) : '',
+      fileName: isSet(object.fileName)
+        ? globalThis.String(object.fileName)
+        : isSet(object.file_name)
+          ? globalThis.String(object.file_name)
+          : '',
+      declaredSize: isSet(object.declaredSize)
+        ? globalThis.String(object.declaredSize)
+        : isSet(object.declared_size)
+          ? globalThis.String(object.declared_size)
+          : '0',
+      file: isSet(object.file) ? HttpBody.fromJSON(object.file) : undefined,
+    };
+  },
+
+  toJSON(message: UploadLogFileRequest): unknown {
+    const obj: any = {};
+    if (message.name !== '') {
+      obj.name = message.name;
+    }
+    if (message.description !== '') {
+      obj.description = message.description;
+    }
+    if (message.fileName !== '') {
+      obj.fileName = message.fileName;
+    }
+    if (message.declaredSize !== '0') {
+      obj.declaredSize = message.declaredSize;
+    }
+    if (message.file !== undefined) {
+      obj.file = HttpBody.toJSON(message.file);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<UploadLogFileRequest>): UploadLogFileRequest {
+    return UploadLogFileRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<UploadLogFileRequest>): UploadLogFileRequest {
+    const message = createBaseUploadLogFileRequest();
+    message.name = object.name ?? '';
+    message.description = object.description ?? '';
+    message.fileName = object.fileName ?? '';
+    message.declaredSize = object.declaredSize ?? '0';
+    message.file =
+      object.file !== undefined && object.file !== null ? HttpBody.fromPartial(object.file) : undefined;
+    return message;
+  },
+};
+
+function createBaseUploadLogFileResponse(): UploadLogFileResponse {
+  return { analysis: undefined };
+}
+
+export const UploadLogFileResponse: MessageFns<UploadLogFileResponse> = {
+  encode(message: UploadLogFileResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.analysis !== undefined) {
+      Analysis.encode(message.analysis, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UploadLogFileResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUploadLogFileResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.analysis = Analysis.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UploadLogFileResponse {
+    return { analysis: isSet(object.analysis) ? Analysis.fromJSON(object.analysis) : undefined };
+  },
+
+  toJSON(message: UploadLogFileResponse): unknown {
+    const obj: any = {};
+    if (message.analysis !== undefined) {
+      obj.analysis = Analysis.toJSON(message.analysis);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<UploadLogFileResponse>): UploadLogFileResponse {
+    return UploadLogFileResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<UploadLogFileResponse>): UploadLogFileResponse {
+    const message = createBaseUploadLogFileResponse();
+    message.analysis =
+      object.analysis !== undefined && object.analysis !== null
+        ? Analysis.fromPartial(object.analysis)
+        : undefined;
     return message;
   },
 };

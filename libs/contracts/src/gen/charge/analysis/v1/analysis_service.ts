@@ -42,6 +42,8 @@ import {
   StartAnalysisResponse,
   UploadDbcRequest,
   UploadDbcResponse,
+  UploadLogFileRequest,
+  UploadLogFileResponse,
   UploadLogRequest,
   UploadLogResponse,
   WatchAnalysisRequest,
@@ -81,7 +83,7 @@ export const AnalysisServiceService = {
    * shorter than its header says — reason `LOG_TRUNCATED`); RESOURCE_EXHAUSTED with reason
    * `LOG_TOO_LARGE` as soon as the upload exceeds the server's `MAX_LOG_BYTES`.
    *
-   * Not exposed over REST: client streaming does not transcode.
+   * Over REST use UploadLogFile, which takes the file as the raw request body.
    */
   uploadLog: {
     path: '/charge.analysis.v1.AnalysisService/UploadLog' as const,
@@ -93,6 +95,25 @@ export const AnalysisServiceService = {
     responseSerialize: (value: UploadLogResponse): Buffer =>
       Buffer.from(UploadLogResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): UploadLogResponse => UploadLogResponse.decode(value),
+  },
+  /**
+   * UploadLog for REST clients: the request body is the file itself (any content type),
+   * streamed as `google.api.HttpBody` chunks; `name`, `description`, `file_name` and the
+   * optional `declared_size` come from the query string, e.g.
+   * `POST /v1/analyses:upload?name=Run%207&file_name=run7.blf`. The same checks and the
+   * same all-or-nothing storage as UploadLog apply.
+   * Errors: as UploadLog.
+   */
+  uploadLogFile: {
+    path: '/charge.analysis.v1.AnalysisService/UploadLogFile' as const,
+    requestStream: true as const,
+    responseStream: false as const,
+    requestSerialize: (value: UploadLogFileRequest): Buffer =>
+      Buffer.from(UploadLogFileRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): UploadLogFileRequest => UploadLogFileRequest.decode(value),
+    responseSerialize: (value: UploadLogFileResponse): Buffer =>
+      Buffer.from(UploadLogFileResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): UploadLogFileResponse => UploadLogFileResponse.decode(value),
   },
   /**
    * Queues the analysis job of an uploaded log. Only a `PENDING` analysis that has not been
@@ -290,9 +311,18 @@ export interface AnalysisServiceServer extends UntypedServiceImplementation {
    * shorter than its header says — reason `LOG_TRUNCATED`); RESOURCE_EXHAUSTED with reason
    * `LOG_TOO_LARGE` as soon as the upload exceeds the server's `MAX_LOG_BYTES`.
    *
-   * Not exposed over REST: client streaming does not transcode.
+   * Over REST use UploadLogFile, which takes the file as the raw request body.
    */
   uploadLog: handleClientStreamingCall<UploadLogRequest, UploadLogResponse>;
+  /**
+   * UploadLog for REST clients: the request body is the file itself (any content type),
+   * streamed as `google.api.HttpBody` chunks; `name`, `description`, `file_name` and the
+   * optional `declared_size` come from the query string, e.g.
+   * `POST /v1/analyses:upload?name=Run%207&file_name=run7.blf`. The same checks and the
+   * same all-or-nothing storage as UploadLog apply.
+   * Errors: as UploadLog.
+   */
+  uploadLogFile: handleClientStreamingCall<UploadLogFileRequest, UploadLogFileResponse>;
   /**
    * Queues the analysis job of an uploaded log. Only a `PENDING` analysis that has not been
    * queued yet can be started. With `dbc_id`, the signals of that DBC are decoded into the
@@ -381,7 +411,7 @@ export interface AnalysisServiceClient extends Client {
    * shorter than its header says — reason `LOG_TRUNCATED`); RESOURCE_EXHAUSTED with reason
    * `LOG_TOO_LARGE` as soon as the upload exceeds the server's `MAX_LOG_BYTES`.
    *
-   * Not exposed over REST: client streaming does not transcode.
+   * Over REST use UploadLogFile, which takes the file as the raw request body.
    */
   uploadLog(
     callback: (error: ServiceError | null, response: UploadLogResponse) => void,
@@ -399,6 +429,30 @@ export interface AnalysisServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: UploadLogResponse) => void,
   ): ClientWritableStream<UploadLogRequest>;
+  /**
+   * UploadLog for REST clients: the request body is the file itself (any content type),
+   * streamed as `google.api.HttpBody` chunks; `name`, `description`, `file_name` and the
+   * optional `declared_size` come from the query string, e.g.
+   * `POST /v1/analyses:upload?name=Run%207&file_name=run7.blf`. The same checks and the
+   * same all-or-nothing storage as UploadLog apply.
+   * Errors: as UploadLog.
+   */
+  uploadLogFile(
+    callback: (error: ServiceError | null, response: UploadLogFileResponse) => void,
+  ): ClientWritableStream<UploadLogFileRequest>;
+  uploadLogFile(
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: UploadLogFileResponse) => void,
+  ): ClientWritableStream<UploadLogFileRequest>;
+  uploadLogFile(
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: UploadLogFileResponse) => void,
+  ): ClientWritableStream<UploadLogFileRequest>;
+  uploadLogFile(
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: UploadLogFileResponse) => void,
+  ): ClientWritableStream<UploadLogFileRequest>;
   /**
    * Queues the analysis job of an uploaded log. Only a `PENDING` analysis that has not been
    * queued yet can be started. With `dbc_id`, the signals of that DBC are decoded into the

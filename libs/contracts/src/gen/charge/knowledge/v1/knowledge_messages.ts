@@ -6,6 +6,7 @@
 
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from '@bufbuild/protobuf/wire';
+import { HttpBody } from '../../../google/api/httpbody';
 import { Timestamp } from '../../../google/protobuf/timestamp';
 import { PageRequest, PageResponse } from '../../common/v1/common';
 
@@ -442,6 +443,24 @@ export interface DocumentUploadHeader {
 export interface UploadDocumentRequest {
   header?: DocumentUploadHeader | undefined;
   chunk?: Buffer | undefined;
+}
+
+/**
+ * One message of the UploadDocumentFile stream: the first carries the fields and the first
+ * bytes of the file, every following one only the next bytes in `file`.
+ */
+export interface UploadDocumentFileRequest {
+  collectionId: number;
+  /** File name with its extension (which selects the parser); 1–255 characters. */
+  filename: string;
+  /** As DocumentUploadHeader.overwrite. */
+  overwrite: boolean;
+  /** The next bytes of the file. */
+  file: HttpBody | undefined;
+}
+
+export interface UploadDocumentFileResponse {
+  document: Document | undefined;
 }
 
 export interface UploadDocumentResponse {
@@ -2592,6 +2611,198 @@ export const UploadDocumentRequest: MessageFns<UploadDocumentRequest> = {
         ? DocumentUploadHeader.fromPartial(object.header)
         : undefined;
     message.chunk = object.chunk ?? undefined;
+    return message;
+  },
+};
+
+function createBaseUploadDocumentFileRequest(): UploadDocumentFileRequest {
+  return { collectionId: 0, filename: '', overwrite: false, file: undefined };
+}
+
+export const UploadDocumentFileRequest: MessageFns<UploadDocumentFileRequest> = {
+  encode(message: UploadDocumentFileRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.collectionId !== 0) {
+      writer.uint32(8).int32(message.collectionId);
+    }
+    if (message.filename !== '') {
+      writer.uint32(18).string(message.filename);
+    }
+    if (message.overwrite !== false) {
+      writer.uint32(24).bool(message.overwrite);
+    }
+    if (message.file !== undefined) {
+      HttpBody.encode(message.file, writer.uint32(34).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UploadDocumentFileRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUploadDocumentFileRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.collectionId = reader.int32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.filename = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.overwrite = reader.bool();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.file = HttpBody.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UploadDocumentFileRequest {
+    return {
+      collectionId: isSet(object.collectionId)
+        ? globalThis.Number(object.collectionId)
+        : isSet(object.collection_id)
+          ? globalThis.Number(object.collection_id)
+          : 0,
+      filename: isSet(object.filename) ? globalThis.String(object.filename) : '',
+      overwrite: isSet(object.overwrite) ? globalThis.Boolean(object.overwrite) : false,
+      file: isSet(object.file) ? HttpBody.fromJSON(object.file) : undefined,
+    };
+  },
+
+  toJSON(message: UploadDocumentFileRequest): unknown {
+    const obj: any = {};
+    if (message.collectionId !== 0) {
+      obj.collectionId = Math.round(message.collectionId);
+    }
+    if (message.filename !== '') {
+      obj.filename = message.filename;
+    }
+    if (message.overwrite !== false) {
+      obj.overwrite = message.overwrite;
+    }
+    if (message.file !== undefined) {
+      obj.file = HttpBody.toJSON(message.file);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<UploadDocumentFileRequest>): UploadDocumentFileRequest {
+    return UploadDocumentFileRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<UploadDocumentFileRequest>): UploadDocumentFileRequest {
+    const message = createBaseUploadDocumentFileRequest();
+    message.collectionId = object.collectionId ?? 0;
+    message.filename = object.filename ?? '';
+    message.overwrite = object.overwrite ?? false;
+    message.file =
+      object.file !== undefined && object.file !== null ? HttpBody.fromPartial(object.file) : undefined;
+    return message;
+  },
+};
+
+function createBaseUploadDocumentFileResponse(): UploadDocumentFileResponse {
+  return { document: undefined };
+}
+
+export const UploadDocumentFileResponse: MessageFns<UploadDocumentFileResponse> = {
+  encode(message: UploadDocumentFileResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.document !== undefined) {
+      Document.encode(message.document, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UploadDocumentFileResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUploadDocumentFileResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.document = Document.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UploadDocumentFileResponse {
+    return { document: isSet(object.document) ? Document.fromJSON(object.document) : undefined };
+  },
+
+  toJSON(message: UploadDocumentFileResponse): unknown {
+    const obj: any = {};
+    if (message.document !== undefined) {
+      obj.document = Document.toJSON(message.document);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<UploadDocumentFileResponse>): UploadDocumentFileResponse {
+    return UploadDocumentFileResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<UploadDocumentFileResponse>): UploadDocumentFileResponse {
+    const message = createBaseUploadDocumentFileResponse();
+    message.document =
+      object.document !== undefined && object.document !== null
+        ? Document.fromPartial(object.document)
+        : undefined;
     return message;
   },
 };

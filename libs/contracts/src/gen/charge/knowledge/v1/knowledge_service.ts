@@ -46,6 +46,8 @@ import {
   RetrieveResponse,
   UpdateCollectionRequest,
   UpdateCollectionResponse,
+  UploadDocumentFileRequest,
+  UploadDocumentFileResponse,
   UploadDocumentRequest,
   UploadDocumentResponse,
   WatchDocumentRequest,
@@ -170,7 +172,7 @@ export const KnowledgeServiceService = {
    * background (watch it with WatchDocument). Formats by extension: .csv and .xlsx (header
    * row, one chunk per row), .md and .txt (heading-aware chunking), .html, .docx, .pdf
    * (text layer only, chunks cite their page).
-   * Not transcoded to REST (client streaming); the gateway uses gRPC-web.
+   * Over REST use UploadDocumentFile, which takes the file as the raw request body.
    * Errors: INVALID_ARGUMENT when the header is missing or bad, the extension unsupported,
    * the file empty or too large (reason DOCUMENT_TOO_LARGE); ALREADY_EXISTS when the
    * collection already holds a document with this file name and `overwrite` is false.
@@ -185,6 +187,24 @@ export const KnowledgeServiceService = {
     responseSerialize: (value: UploadDocumentResponse): Buffer =>
       Buffer.from(UploadDocumentResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): UploadDocumentResponse => UploadDocumentResponse.decode(value),
+  },
+  /**
+   * UploadDocument for REST clients: the request body is the file itself, streamed as
+   * `google.api.HttpBody` chunks; `filename` and `overwrite` come from the query string, e.g.
+   * `POST /v1/knowledge/collections/7/documents:upload?filename=codes.csv`.
+   * Errors: as UploadDocument.
+   */
+  uploadDocumentFile: {
+    path: '/charge.knowledge.v1.KnowledgeService/UploadDocumentFile' as const,
+    requestStream: true as const,
+    responseStream: false as const,
+    requestSerialize: (value: UploadDocumentFileRequest): Buffer =>
+      Buffer.from(UploadDocumentFileRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): UploadDocumentFileRequest => UploadDocumentFileRequest.decode(value),
+    responseSerialize: (value: UploadDocumentFileResponse): Buffer =>
+      Buffer.from(UploadDocumentFileResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): UploadDocumentFileResponse =>
+      UploadDocumentFileResponse.decode(value),
   },
   /** The documents of a collection the caller may read, newest first. */
   listDocuments: {
@@ -321,12 +341,19 @@ export interface KnowledgeServiceServer extends UntypedServiceImplementation {
    * background (watch it with WatchDocument). Formats by extension: .csv and .xlsx (header
    * row, one chunk per row), .md and .txt (heading-aware chunking), .html, .docx, .pdf
    * (text layer only, chunks cite their page).
-   * Not transcoded to REST (client streaming); the gateway uses gRPC-web.
+   * Over REST use UploadDocumentFile, which takes the file as the raw request body.
    * Errors: INVALID_ARGUMENT when the header is missing or bad, the extension unsupported,
    * the file empty or too large (reason DOCUMENT_TOO_LARGE); ALREADY_EXISTS when the
    * collection already holds a document with this file name and `overwrite` is false.
    */
   uploadDocument: handleClientStreamingCall<UploadDocumentRequest, UploadDocumentResponse>;
+  /**
+   * UploadDocument for REST clients: the request body is the file itself, streamed as
+   * `google.api.HttpBody` chunks; `filename` and `overwrite` come from the query string, e.g.
+   * `POST /v1/knowledge/collections/7/documents:upload?filename=codes.csv`.
+   * Errors: as UploadDocument.
+   */
+  uploadDocumentFile: handleClientStreamingCall<UploadDocumentFileRequest, UploadDocumentFileResponse>;
   /** The documents of a collection the caller may read, newest first. */
   listDocuments: handleUnaryCall<ListDocumentsRequest, ListDocumentsResponse>;
   /** One document, with its status, chunk count and processing error. */
@@ -479,7 +506,7 @@ export interface KnowledgeServiceClient extends Client {
    * background (watch it with WatchDocument). Formats by extension: .csv and .xlsx (header
    * row, one chunk per row), .md and .txt (heading-aware chunking), .html, .docx, .pdf
    * (text layer only, chunks cite their page).
-   * Not transcoded to REST (client streaming); the gateway uses gRPC-web.
+   * Over REST use UploadDocumentFile, which takes the file as the raw request body.
    * Errors: INVALID_ARGUMENT when the header is missing or bad, the extension unsupported,
    * the file empty or too large (reason DOCUMENT_TOO_LARGE); ALREADY_EXISTS when the
    * collection already holds a document with this file name and `overwrite` is false.
@@ -500,6 +527,28 @@ export interface KnowledgeServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: UploadDocumentResponse) => void,
   ): ClientWritableStream<UploadDocumentRequest>;
+  /**
+   * UploadDocument for REST clients: the request body is the file itself, streamed as
+   * `google.api.HttpBody` chunks; `filename` and `overwrite` come from the query string, e.g.
+   * `POST /v1/knowledge/collections/7/documents:upload?filename=codes.csv`.
+   * Errors: as UploadDocument.
+   */
+  uploadDocumentFile(
+    callback: (error: ServiceError | null, response: UploadDocumentFileResponse) => void,
+  ): ClientWritableStream<UploadDocumentFileRequest>;
+  uploadDocumentFile(
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: UploadDocumentFileResponse) => void,
+  ): ClientWritableStream<UploadDocumentFileRequest>;
+  uploadDocumentFile(
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: UploadDocumentFileResponse) => void,
+  ): ClientWritableStream<UploadDocumentFileRequest>;
+  uploadDocumentFile(
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: UploadDocumentFileResponse) => void,
+  ): ClientWritableStream<UploadDocumentFileRequest>;
   /** The documents of a collection the caller may read, newest first. */
   listDocuments(
     request: ListDocumentsRequest,

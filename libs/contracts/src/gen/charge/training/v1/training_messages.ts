@@ -6,6 +6,7 @@
 
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from '@bufbuild/protobuf/wire';
+import { HttpBody } from '../../../google/api/httpbody';
 import { Timestamp } from '../../../google/protobuf/timestamp';
 import { PageRequest, PageResponse } from '../../common/v1/common';
 
@@ -554,6 +555,26 @@ export interface DatasetUploadHeader {
 export interface UploadDatasetRequest {
   header?: DatasetUploadHeader | undefined;
   chunk?: Buffer | undefined;
+}
+
+/**
+ * One message of the UploadDatasetFile stream: the first carries the header fields and
+ * the first bytes of the file, every following one only the next bytes in `file`.
+ */
+export interface UploadDatasetFileRequest {
+  /** 1..100 characters. */
+  name: string;
+  description: string;
+  datasetType: DatasetType;
+  isPublic: boolean;
+  /** Original file name (informational; the format is detected from the content). */
+  fileName: string;
+  /** The next bytes of the file. */
+  file: HttpBody | undefined;
+}
+
+export interface UploadDatasetFileResponse {
+  dataset: Dataset | undefined;
 }
 
 export interface UploadDatasetResponse {
@@ -3624,6 +3645,238 @@ export const UploadDatasetRequest: MessageFns<UploadDatasetRequest> = {
         ? DatasetUploadHeader.fromPartial(object.header)
         : undefined;
     message.chunk = object.chunk ?? undefined;
+    return message;
+  },
+};
+
+function createBaseUploadDatasetFileRequest(): UploadDatasetFileRequest {
+  return { name: '', description: '', datasetType: 0, isPublic: false, fileName: '', file: undefined };
+}
+
+export const UploadDatasetFileRequest: MessageFns<UploadDatasetFileRequest> = {
+  encode(message: UploadDatasetFileRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== '') {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.description !== '') {
+      writer.uint32(18).string(message.description);
+    }
+    if (message.datasetType !== 0) {
+      writer.uint32(24).int32(message.datasetType);
+    }
+    if (message.isPublic !== false) {
+      writer.uint32(32).bool(message.isPublic);
+    }
+    if (message.fileName !== '') {
+      writer.uint32(42).string(message.fileName);
+    }
+    if (message.file !== undefined) {
+      HttpBody.encode(message.file, writer.uint32(50).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UploadDatasetFileRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUploadDatasetFileRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.description = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.datasetType = reader.int32() as any;
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.isPublic = reader.bool();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.fileName = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.file = HttpBody.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UploadDatasetFileRequest {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : '',
+      description: isSet(object.description) ? globalThis.String(object.description) : '',
+      datasetType: isSet(object.datasetType)
+        ? datasetTypeFromJSON(object.datasetType)
+        : isSet(object.dataset_type)
+          ? datasetTypeFromJSON(object.dataset_type)
+          : 0,
+      isPublic: isSet(object.isPublic)
+        ? globalThis.Boolean(object.isPublic)
+        : isSet(object.is_public)
+          ? globalThis.Boolean(object.is_public)
+          : false,
+      fileName: isSet(object.fileName)
+        ? globalThis.String(object.fileName)
+        : isSet(object.file_name)
+          ? globalThis.String(object.file_name)
+          : '',
+      file: isSet(object.file) ? HttpBody.fromJSON(object.file) : undefined,
+    };
+  },
+
+  toJSON(message: UploadDatasetFileRequest): unknown {
+    const obj: any = {};
+    if (message.name !== '') {
+      obj.name = message.name;
+    }
+    if (message.description !== '') {
+      obj.description = message.description;
+    }
+    if (message.datasetType !== 0) {
+      obj.datasetType = datasetTypeToJSON(message.datasetType);
+    }
+    if (message.isPublic !== false) {
+      obj.isPublic = message.isPublic;
+    }
+    if (message.fileName !== '') {
+      obj.fileName = message.fileName;
+    }
+    if (message.file !== undefined) {
+      obj.file = HttpBody.toJSON(message.file);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<UploadDatasetFileRequest>): UploadDatasetFileRequest {
+    return UploadDatasetFileRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<UploadDatasetFileRequest>): UploadDatasetFileRequest {
+    const message = createBaseUploadDatasetFileRequest();
+    message.name = object.name ?? '';
+    message.description = object.description ?? '';
+    message.datasetType = object.datasetType ?? 0;
+    message.isPublic = object.isPublic ?? false;
+    message.fileName = object.fileName ?? '';
+    message.file =
+      object.file !== undefined && object.file !== null ? HttpBody.fromPartial(object.file) : undefined;
+    return message;
+  },
+};
+
+function createBaseUploadDatasetFileResponse(): UploadDatasetFileResponse {
+  return { dataset: undefined };
+}
+
+export const UploadDatasetFileResponse: MessageFns<UploadDatasetFileResponse> = {
+  encode(message: UploadDatasetFileResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.dataset !== undefined) {
+      Dataset.encode(message.dataset, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UploadDatasetFileResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUploadDatasetFileResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.dataset = Dataset.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UploadDatasetFileResponse {
+    return { dataset: isSet(object.dataset) ? Dataset.fromJSON(object.dataset) : undefined };
+  },
+
+  toJSON(message: UploadDatasetFileResponse): unknown {
+    const obj: any = {};
+    if (message.dataset !== undefined) {
+      obj.dataset = Dataset.toJSON(message.dataset);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<UploadDatasetFileResponse>): UploadDatasetFileResponse {
+    return UploadDatasetFileResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<UploadDatasetFileResponse>): UploadDatasetFileResponse {
+    const message = createBaseUploadDatasetFileResponse();
+    message.dataset =
+      object.dataset !== undefined && object.dataset !== null
+        ? Dataset.fromPartial(object.dataset)
+        : undefined;
     return message;
   },
 };

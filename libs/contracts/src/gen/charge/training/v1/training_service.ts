@@ -74,6 +74,8 @@ import {
   StartTaskResponse,
   UpdateConfigRequest,
   UpdateConfigResponse,
+  UploadDatasetFileRequest,
+  UploadDatasetFileResponse,
   UploadDatasetRequest,
   UploadDatasetResponse,
   WatchTaskRequest,
@@ -102,7 +104,7 @@ export const TrainingServiceService = {
   /**
    * Uploads a dataset: a DatasetUploadHeader, then the file in chunks. The file is
    * validated line by line (sample by sample for a JSON array) before anything is stored.
-   * Not transcoded to REST (client streaming); the gateway uses gRPC-web.
+   * Over REST use UploadDatasetFile, which takes the file as the raw request body.
    * Errors: INVALID_ARGUMENT when the header is missing or bad, the file is empty or too
    * large, or samples are malformed — the message lists the bad line numbers and the
    * `error-lines` trailer carries them comma-separated.
@@ -117,6 +119,24 @@ export const TrainingServiceService = {
     responseSerialize: (value: UploadDatasetResponse): Buffer =>
       Buffer.from(UploadDatasetResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): UploadDatasetResponse => UploadDatasetResponse.decode(value),
+  },
+  /**
+   * UploadDataset for REST clients: the request body is the file itself, streamed as
+   * `google.api.HttpBody` chunks; the header fields come from the query string, e.g.
+   * `POST /v1/training/datasets:upload?name=fc&dataset_type=DATASET_TYPE_FLOW_CONTROL`.
+   * Errors: as UploadDataset.
+   */
+  uploadDatasetFile: {
+    path: '/charge.training.v1.TrainingService/UploadDatasetFile' as const,
+    requestStream: true as const,
+    responseStream: false as const,
+    requestSerialize: (value: UploadDatasetFileRequest): Buffer =>
+      Buffer.from(UploadDatasetFileRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): UploadDatasetFileRequest => UploadDatasetFileRequest.decode(value),
+    responseSerialize: (value: UploadDatasetFileResponse): Buffer =>
+      Buffer.from(UploadDatasetFileResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): UploadDatasetFileResponse =>
+      UploadDatasetFileResponse.decode(value),
   },
   /** The caller's datasets and every public one, newest first. */
   listDatasets: {
@@ -495,12 +515,19 @@ export interface TrainingServiceServer extends UntypedServiceImplementation {
   /**
    * Uploads a dataset: a DatasetUploadHeader, then the file in chunks. The file is
    * validated line by line (sample by sample for a JSON array) before anything is stored.
-   * Not transcoded to REST (client streaming); the gateway uses gRPC-web.
+   * Over REST use UploadDatasetFile, which takes the file as the raw request body.
    * Errors: INVALID_ARGUMENT when the header is missing or bad, the file is empty or too
    * large, or samples are malformed — the message lists the bad line numbers and the
    * `error-lines` trailer carries them comma-separated.
    */
   uploadDataset: handleClientStreamingCall<UploadDatasetRequest, UploadDatasetResponse>;
+  /**
+   * UploadDataset for REST clients: the request body is the file itself, streamed as
+   * `google.api.HttpBody` chunks; the header fields come from the query string, e.g.
+   * `POST /v1/training/datasets:upload?name=fc&dataset_type=DATASET_TYPE_FLOW_CONTROL`.
+   * Errors: as UploadDataset.
+   */
+  uploadDatasetFile: handleClientStreamingCall<UploadDatasetFileRequest, UploadDatasetFileResponse>;
   /** The caller's datasets and every public one, newest first. */
   listDatasets: handleUnaryCall<ListDatasetsRequest, ListDatasetsResponse>;
   /** One dataset the caller may read. */
@@ -607,7 +634,7 @@ export interface TrainingServiceClient extends Client {
   /**
    * Uploads a dataset: a DatasetUploadHeader, then the file in chunks. The file is
    * validated line by line (sample by sample for a JSON array) before anything is stored.
-   * Not transcoded to REST (client streaming); the gateway uses gRPC-web.
+   * Over REST use UploadDatasetFile, which takes the file as the raw request body.
    * Errors: INVALID_ARGUMENT when the header is missing or bad, the file is empty or too
    * large, or samples are malformed — the message lists the bad line numbers and the
    * `error-lines` trailer carries them comma-separated.
@@ -628,6 +655,28 @@ export interface TrainingServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: UploadDatasetResponse) => void,
   ): ClientWritableStream<UploadDatasetRequest>;
+  /**
+   * UploadDataset for REST clients: the request body is the file itself, streamed as
+   * `google.api.HttpBody` chunks; the header fields come from the query string, e.g.
+   * `POST /v1/training/datasets:upload?name=fc&dataset_type=DATASET_TYPE_FLOW_CONTROL`.
+   * Errors: as UploadDataset.
+   */
+  uploadDatasetFile(
+    callback: (error: ServiceError | null, response: UploadDatasetFileResponse) => void,
+  ): ClientWritableStream<UploadDatasetFileRequest>;
+  uploadDatasetFile(
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: UploadDatasetFileResponse) => void,
+  ): ClientWritableStream<UploadDatasetFileRequest>;
+  uploadDatasetFile(
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: UploadDatasetFileResponse) => void,
+  ): ClientWritableStream<UploadDatasetFileRequest>;
+  uploadDatasetFile(
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: UploadDatasetFileResponse) => void,
+  ): ClientWritableStream<UploadDatasetFileRequest>;
   /** The caller's datasets and every public one, newest first. */
   listDatasets(
     request: ListDatasetsRequest,
