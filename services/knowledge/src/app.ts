@@ -21,6 +21,7 @@ import { DocumentUseCases } from './use-cases/documents';
 import { IngestWorker } from './use-cases/ingest';
 import { RetrievalUseCases } from './use-cases/retrieval';
 import { forgetUser } from './use-cases/user-deletions';
+import { startVectorSweep } from './use-cases/vector-sweep';
 import { ChromaStore } from './vector/chroma-store';
 
 /** Composition root of the knowledge service. Migrations are applied by `npm run migrate`. */
@@ -56,6 +57,7 @@ export async function build(ctx: BuildContext<KnowledgeConfig>): Promise<BuiltSe
   const collections = new CollectionUseCases(deps);
   const documents = new DocumentUseCases(deps, collections, (id) => worker.enqueue(id));
   for (const id of await documents.unfinished(orm.em.fork())) worker.enqueue(id);
+  lifecycle.onStop('vector-sweep', startVectorSweep(orm, deps.chroma, logger, config));
 
   const synthesizer = config.LLM_API_URL
     ? new AnswerSynthesizer({

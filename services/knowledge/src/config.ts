@@ -20,6 +20,12 @@ const schema = baseConfigSchema.extend({
     .default(64 * 1024 * 1024),
   /** Documents ingested at once by this instance. */
   KNOWLEDGE_INGEST_CONCURRENCY: z.coerce.number().int().min(1).max(16).default(2),
+  /** Orphaned-vector sweep (crash leftovers): at start-up and then every this many ms; 0 = start-up only. */
+  KNOWLEDGE_SWEEP_INTERVAL_MS: z.coerce.number().int().min(0).default(600_000),
+  /** Unreferenced Chroma collections younger than this are in use (being created or reindexed). */
+  KNOWLEDGE_SWEEP_GRACE_MS: z.coerce.number().int().min(60_000).default(900_000),
+  /** Vectors examined per sweep run at most. */
+  KNOWLEDGE_SWEEP_MAX_VECTORS: z.coerce.number().int().min(1000).default(200_000),
   /** Embedding model of new collections when the request names none. */
   KNOWLEDGE_DEFAULT_EMBEDDING_MODEL: z.string().min(1).default(BUILTIN_MODEL),
   /** OpenAI-compatible embeddings server (TEI, vLLM, Ollama, Xinference); empty for none. */

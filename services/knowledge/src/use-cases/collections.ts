@@ -18,6 +18,7 @@ import {
   type Caller,
   type UseCaseDeps,
 } from './caller';
+import { CHROMA_PREFIX, ownerTag, vectorOwner } from './vector-owner';
 
 export const COLLECTION_TYPES = ['document', 'guide', 'faq', 'table'] as const;
 export type CollectionKind = (typeof COLLECTION_TYPES)[number];
@@ -62,8 +63,8 @@ export class CollectionUseCases {
     checkChunking(chunkSize, chunkOverlap);
     if (input.public && !isAdmin(caller))
       throw DomainError.permissionDenied('only admins create public collections');
-    const chromaName = `knowledge_${randomUUID().replace(/-/g, '')}`;
-    await this.deps.chroma.create(chromaName);
+    const chromaName = `${CHROMA_PREFIX}${randomUUID().replace(/-/g, '')}`;
+    await this.deps.chroma.create(chromaName, ownerTag(await vectorOwner(em)));
     try {
       const row = await em.transactional(async (tem) => {
         const now = new Date();

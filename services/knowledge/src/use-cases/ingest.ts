@@ -88,6 +88,8 @@ export class IngestWorker {
     const added: string[] = [];
     let storing: Promise<void> = Promise.resolve();
     try {
+      // An earlier attempt that crashed mid-ingest may have left vectors behind.
+      if (doc.uploadStatus === 'processing') await this.deps.chroma.removeDocument(chromaName, documentId);
       doc.uploadStatus = 'processing';
       doc.updatedAt = new Date();
       await em.flush();

@@ -9,6 +9,9 @@ export interface VectorHit {
 
 const BATCH = 1000;
 
+/** Collection-level metadata the service sets: its deployment and the last time it wrote. */
+export type CollectionTag = Record<string, string | number>;
+
 /** ChromaDB access: one Chroma collection (cosine space) per knowledge collection. */
 export class ChromaStore {
   private readonly client: ChromaClient;
@@ -42,15 +45,58 @@ export class ChromaStore {
     await this.guard('heartbeat', () => this.client.heartbeat());
   }
 
-  async create(name: string): Promise<void> {
+  /** `metadata` marks who created it and when (see VectorSweeper). */
+  async create(name: string, metadata?: CollectionTag): Promise<void> {
     const collection = await this.guard(`create ${name}`, () =>
       this.client.createCollection({
         name,
         configuration: { hnsw: { space: 'cosine' } },
+        ...(metadata ? { metadata } : {}),
         embeddingFunction: null,
       }),
     );
     this.cache.set(name, collection);
+  }
+
+  /** Replaces the collection's metadata (a long reindex keeps its new collection fresh). */
+  async tag(name: string, metadata: CollectionTag): Promise<void> {
+    const collection = await this.collection(name);
+    await this.guard(`modify ${name}`, () => collection.modify({ metadata }));
+  }
+
+  /** Every Chroma collection whose name starts with `prefix`, with its metadata. */
+  async list(prefix: string): Promise<{ name: string; metadata: Record<string, unknown> }[]> {
+    const found: { name: string; metadata: Record<string, unknown> }[] = [];
+    for (let offset = 0; ; offset += 100) {
+      const page = await this.guard('list collections', () =>
+        this.client.listCollections({ limit: 100, offset }),
+      );
+      for (const c of page)
+        if (c.name.startsWith(prefix)) found.push({ name: c.name, metadata: { ...(c.metadata ?? {}) } });
+      if (page.length < 100) return found;
+    }
+  }
+
+  /** A page of vector ids in storage order, with the `document_id` each was added for. */
+  async page(
+    name: string,
+    offset: number,
+    limit: number,
+  ): Promise<{ id: string; documentId: number | null }[]> {
+    const collection = await this.collection(name);
+    const res = await this.guard(`read ${name}`, () =>
+      collection.get({ offset, limit, include: ['metadatas'] as never }),
+    );
+    return res.ids.map((id, i) => {
+      const doc = res.metadatas?.[i]?.document_id;
+      return { id, documentId: typeof doc === 'number' ? doc : null };
+    });
+  }
+
+  /** Removes every vector added for one document (a crashed earlier attempt's, say). */
+  async removeDocument(name: string, documentId: number): Promise<void> {
+    const collection = await this.collection(name);
+    await this.guard(`delete from ${name}`, () => collection.delete({ where: { document_id: documentId } }));
   }
 
   /** Idempotent. */
