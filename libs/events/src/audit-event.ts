@@ -3,6 +3,7 @@ import type { EntityManager } from '@mikro-orm/core';
 import { auditV1 } from '@charge/contracts';
 import { OutboxMessageEntity } from './outbox.entity';
 import { redactSecrets } from './redact';
+import { producerTraceContext } from './trace-context';
 
 /** Who made a change, as the RPC saw it. */
 export interface Actor {
@@ -62,12 +63,26 @@ export function enqueueAudit(em: EntityManager, input: AuditInput): auditV1.Audi
   return event;
 }
 
-/** Stages any message in the outbox (subject, bytes, id used as `Nats-Msg-Id`). */
+/**
+ * Stages any message in the outbox (subject, bytes, id used as `Nats-Msg-Id`). A PRODUCER
+ * span (child of the active span) is recorded and its trace context stored with the row;
+ * the relay publishes it as message headers, and consumers continue the trace.
+ */
 export function enqueueMessage(
   em: EntityManager,
   subject: string,
   payload: Buffer,
   id: string = randomUUID(),
 ): void {
-  em.persist(em.create(OutboxMessageEntity, { id, subject, payload, createdAt: new Date(), attempts: 0 }));
+  const traceContext = producerTraceContext(subject, id);
+  em.persist(
+    em.create(OutboxMessageEntity, {
+      id,
+      subject,
+      payload,
+      createdAt: new Date(),
+      attempts: 0,
+      traceContext,
+    }),
+  );
 }

@@ -1,6 +1,8 @@
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type JsMsg } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
+import { eventMetricsOf, type EventMetrics, type JobOutcome } from './event-metrics';
 import { ensureStream, STREAMS, type StreamName } from './streams';
+import { failSpan, startConsumerSpan } from './trace-context';
 
 export interface ConsumerLogger {
   warn(obj: object, msg: string): void;
@@ -26,6 +28,8 @@ export interface DurableConsumerOptions {
   ackWaitMs?: number;
   maxDeliver?: number;
   maxMessages?: number;
+  /** Where handling times and queue depth are recorded; default: the EventMetrics bound to `nc`. */
+  metrics?: EventMetrics;
 }
 
 export interface RunningConsumer {
@@ -36,6 +40,11 @@ export interface RunningConsumer {
 /**
  * A durable pull consumer with explicit acks: a message is acknowledged only after the
  * handler's work is committed, so a crash means redelivery, never loss.
+ *
+ * Each message is handled inside a CONSUMER span continuing the producer's trace context
+ * from its headers (so the handler's logs and downstream gRPC calls join that trace), and
+ * its handling time is recorded by outcome (ack, nak, term) with the consumer's queue
+ * depth reported at scrape time (see EventMetrics).
  */
 export async function startDurableConsumer(options: DurableConsumerOptions): Promise<RunningConsumer> {
   const { nc, stream, durable, logger } = options;
@@ -57,24 +66,50 @@ export async function startDurableConsumer(options: DurableConsumerOptions): Pro
   }
   const consumer = await jetstream(nc).consumers.get(streamName, durable);
   const messages = await consumer.consume({ max_messages: options.maxMessages ?? 64 });
-  const loop = (async () => {
-    for await (const msg of messages) {
-      try {
-        await options.handler(msg);
-        msg.ack();
-      } catch (error) {
-        if (error instanceof PoisonMessageError) {
-          logger.error({ err: error, subject: msg.subject, seq: msg.seq }, 'poison message terminated');
-          msg.term(error.message);
-        } else {
-          logger.warn(
-            { err: error, subject: msg.subject, redelivery: msg.info.deliveryCount },
-            'message failed; will be redelivered',
-          );
-          msg.nak(Math.min(30_000, 500 * 2 ** Math.min(msg.info.deliveryCount, 6)));
+  const metrics = options.metrics ?? eventMetricsOf(nc);
+  metrics?.watchConsumer(streamName, durable);
+  const handle = (msg: JsMsg) => {
+    const finish = metrics?.startHandling(streamName, durable);
+    return startConsumerSpan(
+      {
+        subject: msg.subject,
+        stream: streamName,
+        consumer: durable,
+        messageId: msg.headers?.get('Nats-Msg-Id') || undefined,
+        deliveryCount: msg.info.deliveryCount,
+        headers: msg.headers,
+      },
+      async (span) => {
+        let outcome: JobOutcome = 'ack';
+        try {
+          await options.handler(msg);
+          msg.ack();
+        } catch (error) {
+          if (error instanceof PoisonMessageError) {
+            outcome = 'term';
+            logger.error({ err: error, subject: msg.subject, seq: msg.seq }, 'poison message terminated');
+            // No reason: nats-server 2.9 (STACK.md) ignores `+TERM <reason>`, leaving the
+            // message pending for redelivery; the reason is in the log record above.
+            msg.term();
+          } else {
+            outcome = 'nak';
+            logger.warn(
+              { err: error, subject: msg.subject, redelivery: msg.info.deliveryCount },
+              'message failed; will be redelivered',
+            );
+            msg.nak(Math.min(30_000, 500 * 2 ** Math.min(msg.info.deliveryCount, 6)));
+          }
+          failSpan(span, error, outcome);
+        } finally {
+          span.setAttribute('messaging.nats.outcome', outcome);
+          span.end();
+          finish?.(outcome);
         }
-      }
-    }
+      },
+    );
+  };
+  const loop = (async () => {
+    for await (const msg of messages) await handle(msg);
   })();
   return {
     async stop() {

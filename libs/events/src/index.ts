@@ -1,6 +1,12 @@
 export { STREAMS, ensureStream, type StreamName } from './streams';
 export { redactSecrets } from './redact';
-export { OutboxMessageEntity, outboxTableSql, type OutboxMessage } from './outbox.entity';
+export {
+  OutboxMessageEntity,
+  outboxTableSql,
+  outboxTraceContextSql,
+  outboxSchemaSql,
+  type OutboxMessage,
+} from './outbox.entity';
 export {
   buildAuditEvent,
   auditSubject,
@@ -9,7 +15,25 @@ export {
   type Actor,
   type AuditInput,
 } from './audit-event';
-export { OutboxRelay, type OutboxRelayOptions } from './outbox-relay';
+export { OutboxRelay, type OutboxRelayOptions, type OutboxBacklog } from './outbox-relay';
+export {
+  EventMetrics,
+  bindEventMetrics,
+  eventMetricsOf,
+  JOB_BUCKETS_S,
+  type EventMetricsOptions,
+  type JobOutcome,
+  type OutboxBacklogSource,
+} from './event-metrics';
+export {
+  producerTraceContext,
+  traceHeaders,
+  extractTraceContext,
+  startConsumerSpan,
+  failSpan,
+  type ConsumerSpanOptions,
+  type TraceCarrier,
+} from './trace-context';
 export {
   startDurableConsumer,
   PoisonMessageError,

@@ -3,6 +3,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
 import { STREAMS } from './streams';
+import { traceHeaders, type TraceCarrier } from './trace-context';
 
 export interface RelayLogger {
   warn(obj: object, msg: string): void;
@@ -26,6 +27,13 @@ interface Row {
   id: string;
   subject: string;
   payload: Buffer;
+  trace_context: TraceCarrier | null;
+}
+
+/** Rows waiting in the outbox, and the age of the oldest. */
+export interface OutboxBacklog {
+  messages: number;
+  oldestAgeSeconds: number;
 }
 
 const STREAM_PREFIXES = Object.values(STREAMS).flatMap((s) => s.subjects.map((p) => p.replace(/>$/, '')));
@@ -34,7 +42,8 @@ const STREAM_PREFIXES = Object.values(STREAMS).flatMap((s) => s.subjects.map((p)
  * Moves outbox rows to NATS: rows are locked with SKIP LOCKED (several replicas can
  * relay), published to JetStream with `Nats-Msg-Id` = row id (so a re-publish after a
  * crash is dropped by the stream's duplicate window), and deleted once acknowledged. While
- * NATS is unreachable rows stay where they are and are retried every interval.
+ * NATS is unreachable rows stay where they are and are retried every interval. The trace
+ * context staged with a row travels as message headers (`traceparent`, `tracestate`).
  */
 export class OutboxRelay {
   private readonly js: JetStreamClient;
@@ -75,6 +84,17 @@ export class OutboxRelay {
     }
   }
 
+  /** What is waiting to be relayed (one count over the table; rows leave once published). */
+  async backlog(): Promise<OutboxBacklog> {
+    const em = this.options.orm.em.fork() as EntityManager;
+    const [row] = await em
+      .getConnection()
+      .execute<{ messages: string | number; oldest: string | number | null }[]>(
+        `select count(*) as messages, extract(epoch from now() - min(created_at)) as oldest from "${this.options.schema}"."outbox_messages"`,
+      );
+    return { messages: Number(row?.messages ?? 0), oldestAgeSeconds: Math.max(0, Number(row?.oldest ?? 0)) };
+  }
+
   private schedule(delay: number): void {
     clearTimeout(this.timer);
     this.timer = setTimeout(() => {
@@ -95,7 +115,7 @@ export class OutboxRelay {
       const conn = tem.getConnection();
       const ctx = tem.getTransactionContext();
       const rows: Row[] = await conn.execute(
-        `select id, subject, payload from "${schema}"."outbox_messages" order by created_at, id limit ? for update skip locked`,
+        `select id, subject, payload, trace_context from "${schema}"."outbox_messages" order by created_at, id limit ? for update skip locked`,
         [batchSize],
         'all',
         ctx,
@@ -137,11 +157,12 @@ export class OutboxRelay {
   }
 
   private async publish(row: Row): Promise<void> {
+    const headers = traceHeaders(row.trace_context);
     if (STREAM_PREFIXES.some((p) => row.subject === p || row.subject.startsWith(p))) {
-      await this.js.publish(row.subject, row.payload, { msgID: row.id });
+      await this.js.publish(row.subject, row.payload, { msgID: row.id, ...(headers ? { headers } : {}) });
     } else {
       // Core NATS fan-out subject (e.g. users.deleted): flush confirms the server has it.
-      this.options.nc.publish(row.subject, row.payload);
+      this.options.nc.publish(row.subject, row.payload, headers ? { headers } : undefined);
       await this.options.nc.flush();
     }
   }

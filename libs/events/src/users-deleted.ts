@@ -1,4 +1,5 @@
 import type { NatsConnection } from '@nats-io/nats-core';
+import { failSpan, startConsumerSpan } from './trace-context';
 
 /** Core NATS subject auth publishes (through its outbox) when it deletes a user. */
 export const USERS_DELETED_SUBJECT = 'users.deleted';
@@ -41,12 +42,21 @@ export function onUsersDeleted(nc: NatsConnection, options: UsersDeletedOptions)
       const userId = parseUsersDeleted(msg.data);
       if (userId === undefined)
         return logger.warn({ subject: msg.subject }, 'ignored malformed users.deleted event');
-      inflight = inflight
-        .then(() => handler(userId))
-        .then(
-          (result) => logger.info({ user_id: userId, result }, 'handled users.deleted'),
-          (err: unknown) => logger.error({ err, user_id: userId }, 'users.deleted handling failed'),
-        );
+      const headers = msg.headers;
+      // In a CONSUMER span continuing the deleting call's trace (context from the headers).
+      inflight = inflight.then(() =>
+        startConsumerSpan({ subject: msg.subject, consumer: options.queue, headers }, async (span) => {
+          try {
+            const result = await handler(userId);
+            logger.info({ user_id: userId, result }, 'handled users.deleted');
+          } catch (err) {
+            failSpan(span, err, 'failed');
+            logger.error({ err, user_id: userId }, 'users.deleted handling failed');
+          } finally {
+            span.end();
+          }
+        }),
+      );
     },
   });
   return async () => {

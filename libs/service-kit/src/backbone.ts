@@ -1,8 +1,17 @@
 import type { EntitySchema, MigrationObject } from '@mikro-orm/core';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { NatsConnection } from '@nats-io/nats-core';
-import { jetstreamManager } from '@nats-io/jetstream';
-import { connectNats, createSyslogSink, ensureStream, OutboxRelay, type StreamName } from '@charge/events';
+import { jetstreamManager, RetentionPolicy } from '@nats-io/jetstream';
+import {
+  bindEventMetrics,
+  connectNats,
+  createSyslogSink,
+  ensureStream,
+  EventMetrics,
+  OutboxRelay,
+  STREAMS,
+  type StreamName,
+} from '@charge/events';
 import type { BaseConfig } from './config';
 import { createOrm, type ServiceSchema } from './orm';
 import type { BuildContext } from './run-service';
@@ -34,6 +43,8 @@ export interface Backbone {
   nc: NatsConnection;
   /** Present when `outbox` is on; call `relay.kick()` after committing staged events. */
   relay?: OutboxRelay;
+  /** Messaging metrics on the service's /metrics (every durable consumer on `nc` records here). */
+  events: EventMetrics;
 }
 
 /**
@@ -41,6 +52,10 @@ export interface Backbone {
  * connection, the platform streams, warn/error logs shipped to SYSLOG, and its outbox
  * relay. Stop hooks are registered so shutdown runs relay → log shipping → NATS drain →
  * ORM close, after the service's own later hooks (consumers) have stopped.
+ *
+ * Messaging metrics come with it on the service's registry (`ctx.metrics`): handling time
+ * and queue depth of every durable consumer started on `nc`, the depth of every consumer of
+ * the work-queue streams in `streams` (wherever those consumers run), and the outbox backlog.
  */
 export function startBackbone<C extends BackboneConfig>(
   ctx: BuildContext<C>,
@@ -53,7 +68,7 @@ export function startBackbone<C extends BackboneConfig>(
   options: BackboneOptions & { outbox: false },
 ): Promise<Backbone>;
 export async function startBackbone<C extends BackboneConfig>(
-  { name, config, logger, lifecycle, shipper }: BuildContext<C>,
+  { name, config, logger, lifecycle, shipper, metrics }: BuildContext<C>,
   persistence: PersistenceModule,
   options: BackboneOptions = {},
 ): Promise<Backbone> {
@@ -75,9 +90,16 @@ export async function startBackbone<C extends BackboneConfig>(
   shipper.attach(createSyslogSink(nc, name));
   lifecycle.onStop('syslog', () => shipper.detach());
 
-  if (options.outbox === false) return { orm, nc };
+  const events = new EventMetrics(nc);
+  bindEventMetrics(nc, events);
+  for (const stream of options.streams ?? [])
+    if (STREAMS[stream].retention === RetentionPolicy.Workqueue) events.watchStream(STREAMS[stream].name);
+  metrics.addCollector(events);
+
+  if (options.outbox === false) return { orm, nc, events };
   const relay = new OutboxRelay({ orm, nc, schema: persistence.SCHEMA, logger });
+  events.watchOutbox(persistence.SCHEMA, relay);
   relay.start();
   lifecycle.onStop('outbox-relay', () => relay.stop());
-  return { orm, nc, relay };
+  return { orm, nc, relay, events };
 }

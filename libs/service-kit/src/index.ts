@@ -17,7 +17,13 @@ export {
 export { type CallContext } from './call-context';
 export { Rpc, InflightCounter, toServiceError, type AuthPolicy, type RpcOptions, type RpcDeps } from './rpc';
 export { HealthRegistry } from './health';
-export { RpcMetrics, serveMetrics, RPC_BUCKETS_S, type MetricsServer } from './metrics';
+export {
+  RpcMetrics,
+  serveMetrics,
+  RPC_BUCKETS_S,
+  type MetricsServer,
+  type MetricsCollector,
+} from './metrics';
 export { startTelemetry, type Telemetry } from './telemetry';
 export { createGrpcClient, forwardMetadata, traceInterceptor, type ClientConstructor } from './grpc-client';
 export {

@@ -12,15 +12,38 @@ interface Histogram {
   buckets: number[];
 }
 
+/** More metrics for the same endpoint (e.g. @charge/events' EventMetrics), read at scrape time. */
+export interface MetricsCollector {
+  /** Exposition text (format 0.0.4) of metric families not rendered by anyone else. */
+  collect(): Promise<string> | string;
+}
+
 /**
  * Prometheus metrics of one service's RPCs: calls handled by method and gRPC code, handling
  * latency by method, and calls in flight. One instance per service (created by startService);
- * rendered in the text exposition format 0.0.4.
+ * rendered in the text exposition format 0.0.4. It is also the service's registry: added
+ * collectors (queue depths, job durations: startBackbone adds them) are served with it.
  */
 export class RpcMetrics {
   private readonly handled = new Map<string, number>();
   private readonly latency = new Map<string, Histogram>();
+  private readonly collectors = new Set<MetricsCollector>();
   private inflight = 0;
+
+  /** Serves `collector`'s metrics on this service's endpoint too. */
+  addCollector(collector: MetricsCollector): void {
+    this.collectors.add(collector);
+  }
+
+  /** Everything the endpoint serves: the RPC metrics, then each collector's. */
+  async scrape(): Promise<string> {
+    const parts = [this.render()];
+    for (const collector of this.collectors) {
+      const text = await collector.collect();
+      if (text) parts.push(text.endsWith('\n') ? text : `${text}\n`);
+    }
+    return parts.join('');
+  }
 
   /** Starts timing one call on `path` (`/pkg.Service/Method`); call the result once with its final code. */
   start(path: string): (code: status) => void {
@@ -94,12 +117,19 @@ export async function serveMetrics(metrics: RpcMetrics, host: string, port: numb
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/metrics' && (req.method === 'GET' || req.method === 'HEAD')) {
-      const body = metrics.render();
-      res.writeHead(200, {
-        'content-type': 'text/plain; version=0.0.4; charset=utf-8',
-        'content-length': Buffer.byteLength(body),
-      });
-      res.end(req.method === 'HEAD' ? undefined : body);
+      metrics.scrape().then(
+        (body) => {
+          res.writeHead(200, {
+            'content-type': 'text/plain; version=0.0.4; charset=utf-8',
+            'content-length': Buffer.byteLength(body),
+          });
+          res.end(req.method === 'HEAD' ? undefined : body);
+        },
+        (error: unknown) => {
+          res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
+          res.end(`metrics collection failed: ${String((error as Error)?.message ?? error)}\n`);
+        },
+      );
       return;
     }
     res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' });

@@ -33,6 +33,7 @@ describe('analysis schema', () => {
       expect(await migrateOrm(orm, SCHEMA)).toEqual([
         'Migration20261203100000_init',
         'Migration20261203110000_dbc_files',
+        'Migration20261203190000_outbox_trace_context',
       ]);
       const diff = await orm.getSchemaGenerator().getUpdateSchemaSQL({ wrap: false, schema: SCHEMA });
       const unexpected = diff

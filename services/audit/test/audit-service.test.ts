@@ -9,7 +9,7 @@ import {
   enqueueAudit,
   OutboxMessageEntity,
   OutboxRelay,
-  outboxTableSql,
+  outboxSchemaSql,
 } from '@charge/events';
 import { createOrm, migrateOrm, type RunningService } from '@charge/service-kit';
 import {
@@ -86,7 +86,7 @@ describe('audit service', () => {
       databaseUrl: db.url,
     });
     await rows('create schema auth');
-    for (const sql of outboxTableSql('auth')) await rows(sql);
+    for (const sql of outboxSchemaSql('auth')) await rows(sql);
     audit = await startTestService(
       { name: 'audit', loadConfig, build },
       {

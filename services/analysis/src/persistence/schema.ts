@@ -2,6 +2,7 @@ import type { MigrationObject } from '@mikro-orm/core';
 import { OutboxMessageEntity } from '@charge/events';
 import { Migration20261203100000_init } from '../migrations/Migration20261203100000_init';
 import { Migration20261203110000_dbc_files } from '../migrations/Migration20261203110000_dbc_files';
+import { Migration20261203190000_outbox_trace_context } from '../migrations/Migration20261203190000_outbox_trace_context';
 import { AnalysisResultEntity } from './analysis-result.entity';
 import { AnalysisEntity } from './analysis.entity';
 import { DbcFileEntity } from './dbc-file.entity';
@@ -11,4 +12,8 @@ export const entities = [AnalysisEntity, AnalysisResultEntity, DbcFileEntity, Ou
 export const migrations: MigrationObject[] = [
   { name: 'Migration20261203100000_init', class: Migration20261203100000_init },
   { name: 'Migration20261203110000_dbc_files', class: Migration20261203110000_dbc_files },
+  {
+    name: 'Migration20261203190000_outbox_trace_context',
+    class: Migration20261203190000_outbox_trace_context,
+  },
 ];

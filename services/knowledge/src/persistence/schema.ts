@@ -1,6 +1,7 @@
 import type { MigrationObject } from '@mikro-orm/core';
 import { OutboxMessageEntity } from '@charge/events';
 import { Migration20261203170000_init } from '../migrations/Migration20261203170000_init';
+import { Migration20261203190000_outbox_trace_context } from '../migrations/Migration20261203190000_outbox_trace_context';
 import { ChunkEntity } from './chunk.entity';
 import { CollectionEntity } from './collection.entity';
 import { DocumentEventEntity } from './document-event.entity';
@@ -20,4 +21,8 @@ export const entities = [
 
 export const migrations: MigrationObject[] = [
   { name: 'Migration20261203170000_init', class: Migration20261203170000_init },
+  {
+    name: 'Migration20261203190000_outbox_trace_context',
+    class: Migration20261203190000_outbox_trace_context,
+  },
 ];

@@ -1,6 +1,7 @@
 import type { MigrationObject } from '@mikro-orm/core';
 import { OutboxMessageEntity } from '@charge/events';
 import { Migration20261203120000_init } from '../migrations/Migration20261203120000_init';
+import { Migration20261203190000_outbox_trace_context } from '../migrations/Migration20261203190000_outbox_trace_context';
 import { ConfigEntity } from './config.entity';
 import { DatasetEntity } from './dataset.entity';
 import { EvaluationEntity } from './evaluation.entity';
@@ -24,4 +25,8 @@ export const entities = [
 
 export const migrations: MigrationObject[] = [
   { name: 'Migration20261203120000_init', class: Migration20261203120000_init },
+  {
+    name: 'Migration20261203190000_outbox_trace_context',
+    class: Migration20261203190000_outbox_trace_context,
+  },
 ];
