@@ -52,6 +52,8 @@ service's own database URL from the existing secret, upstream addresses of its p
   value: {{ mul $root.Values.shutdown.drainSeconds 1000 | quote }}
 - name: SHUTDOWN_TIMEOUT_MS
   value: {{ mul $root.Values.shutdown.callsSeconds 1000 | quote }}
+- name: METRICS_PORT
+  value: {{ $root.Values.metrics.port | quote }}
 - name: NATS_URL
   value: {{ $root.Values.nats.url | quote }}
 - name: CHROMA_URL
@@ -88,4 +90,11 @@ service's own database URL from the existing secret, upstream addresses of its p
       name: {{ .existingSecret }}
       key: {{ .key }}
 {{- end }}
+{{- end -}}
+
+{{/* Pod annotations for Prometheus' annotation-based discovery of /metrics. */}}
+{{- define "charge.metricsAnnotations" -}}
+prometheus.io/scrape: "true"
+prometheus.io/port: {{ .Values.metrics.port | quote }}
+prometheus.io/path: /metrics
 {{- end -}}
