@@ -11,6 +11,7 @@ import { createOrm, migrateOrm, type RunningService } from '@charge/service-kit'
 import {
   clientFor,
   createTestDatabase,
+  freePort,
   startTestService,
   statusOf,
   TestNatsServer,
@@ -156,6 +157,7 @@ describe('training service', () => {
           TRAINING_STALE_AFTER_MS: '6000',
           TRAINING_CANCEL_GRACE_MS: '1500',
           LLAMAFACTORY_CLI: 'llamafactory-cli-not-installed-here',
+          METRICS_PORT: String(await freePort()),
         },
       },
     );
@@ -413,6 +415,14 @@ describe('training service', () => {
     ];
     const audited = await auditSubjects('audit.training.>', (c) => wanted.every((w) => (c[w] ?? 0) > 0));
     for (const w of wanted) expect(audited[w]).toBeGreaterThan(0);
+
+    // The runner's job is timed into the messaging histogram; the queue is drained.
+    const metrics = await (await fetch(`http://127.0.0.1:${service.metricsPort}/metrics`)).text();
+    const handled = metrics.match(
+      /^jetstream_consumer_handling_seconds_count\{stream="TRAINING_JOBS",consumer="[^"]+",outcome="ack"\} (\d+)$/m,
+    );
+    expect(Number(handled?.[1])).toBeGreaterThanOrEqual(1);
+    expect(metrics).toMatch(/^jetstream_consumer_num_pending\{stream="TRAINING_JOBS",consumer="[^"]+"\} 0$/m);
   });
 
   test('a config with the balanced strategy trains on the same number of samples per label', async () => {

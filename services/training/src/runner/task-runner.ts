@@ -6,7 +6,15 @@ import { createInterface } from 'node:readline';
 import { AckPolicy, jetstream, jetstreamManager, type Consumer, type JsMsg } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { MikroORM } from '@mikro-orm/postgresql';
-import { enqueueAudit, ensureStream, STREAMS } from '@charge/events';
+import {
+  enqueueAudit,
+  ensureStream,
+  eventMetricsOf,
+  failSpan,
+  startConsumerSpan,
+  STREAMS,
+  type JobOutcome,
+} from '@charge/events';
 import type { Logger } from '@charge/service-kit';
 import { selectSamples, type DatasetStrategy } from '../domain/dataset-strategy';
 import { ConfigEntity } from '../persistence/config.entity';
@@ -98,24 +106,58 @@ export class TrainingRunner {
         msg.nak();
         return;
       }
-      try {
-        const outcome = await this.handle(msg);
-        if (outcome === 'requeue') msg.nak(1000);
-        else msg.ack();
-      } catch (error) {
-        this.options.logger.error({ err: error }, 'training job failed; it will be redelivered');
-        msg.nak(2000);
-      }
+      await this.process(msg);
     }
   }
 
-  private async handle(msg: JsMsg): Promise<Outcome> {
+  /**
+   * One job inside a consumer span (a child of the StartTask call that queued it, from the
+   * message's trace headers), timed into the messaging job-duration histogram.
+   */
+  private process(msg: JsMsg): Promise<void> {
+    const stream = STREAMS.TRAINING_JOBS.name;
+    const finish = eventMetricsOf(this.options.nc)?.startHandling(stream, this.options.durable);
+    return startConsumerSpan(
+      {
+        subject: msg.subject,
+        stream,
+        consumer: this.options.durable,
+        messageId: msg.headers?.get('Nats-Msg-Id') || undefined,
+        deliveryCount: msg.info.deliveryCount,
+        headers: msg.headers,
+      },
+      async (span) => {
+        let outcome: JobOutcome = 'ack';
+        try {
+          const result = await this.handle(msg);
+          if (result === 'malformed') outcome = 'term';
+          else if (result === 'requeue') {
+            outcome = 'nak';
+            msg.nak(1000);
+          } else msg.ack();
+        } catch (error) {
+          outcome = 'nak';
+          this.options.logger.error({ err: error }, 'training job failed; it will be redelivered');
+          failSpan(span, error, outcome);
+          msg.nak(2000);
+        } finally {
+          span.setAttribute('messaging.nats.outcome', outcome);
+          span.end();
+          finish?.(outcome);
+        }
+      },
+    );
+  }
+
+  private async handle(msg: JsMsg): Promise<Outcome | 'malformed'> {
     let job: TrainingJob;
     try {
       job = JSON.parse(msg.string()) as TrainingJob;
     } catch {
-      msg.term('malformed job');
-      return 'done';
+      this.options.logger.error({ subject: msg.subject, seq: msg.seq }, 'malformed training job terminated');
+      // No reason: nats-server 2.9 ignores `+TERM <reason>` and would redeliver it.
+      msg.term();
+      return 'malformed';
     }
     const em = this.options.orm.em.fork();
     const now = new Date();
