@@ -1,303 +1,196 @@
 /**
- * `npm run bench:gateway`: what the REST gateway costs on a read. Starts auth + audit
- * in-process on a fresh test database (local Postgres) and a test-owned nats-server, the
- * gateway in a child process (as deployed: its own event loop), and a load generator in
- * another child process. The same read (auth GetMe with the admin's token) is driven
- *   1. directly over gRPC (one channel), and
- *   2. through the gateway as `GET /v1/auth/me` (keep-alive HTTP/1.1),
- * each with N concurrent clients for a fixed duration after a warm-up. Prints req/s and
- * p50/p99 side by side and whether the gateway adds ≤ 2 ms at p50 and keeps ≥ 70 % of the
- * direct throughput. The runs go in ABBA order (direct, gateway, gateway, direct, …) so JIT
- * and cache warm-up of auth and Postgres do not favour either side; req/s is over all rounds,
- * p50/p99 the mean of the rounds'. Loopback only; bounded by duration and a hard timeout.
- * Not part of CI.
+ * `npm run bench:gateway`: what the REST gateway costs on the analysis reads. Starts auth
+ * and analysis in-process on a fresh test database (local Postgres) and a test-owned
+ * nats-server, the gateway in a child process (its own event loop, as deployed), and seeds
+ * ~20 completed analyses of real sample sessions for the admin (ADMIN_EMAIL/ADMIN_PASSWORD).
+ * Two reads are each driven
+ *   1. directly over gRPC (scripts/bench-gateway/load-grpc.ts: a closed-loop generator on one
+ *      channel), and
+ *   2. through the gateway's REST (scripts/bench-gateway/load-http.ts: autocannon, keep-alive
+ *      HTTP/1.1),
+ *      GetAnalysis    `GET /v1/analyses/{id}`
+ *      ListAnalyses   `GET /v1/analyses?page.page_size=20`
+ * with the same N concurrent clients (one request in flight each), warm-up and duration, the
+ * load in a child process of its own. Runs go in ABBA order per read (direct, gateway,
+ * gateway, direct, …) so warm-up favours neither path; req/s is over all rounds, p50/p99 the
+ * mean of the rounds'. Prints both side by side per read and PASS/FAIL against the targets
+ * (gateway adds ≤ 2 ms at p50, keeps ≥ 70 % of the direct throughput) — a report, not an
+ * assertion: exit 0 either way, 1 when any request failed or anything else went wrong, 2 on
+ * the hard timeout. Loopback only. Not part of CI.
  *
- *   npm run bench:gateway [-- --clients 16] [--seconds 5] [--warmup 1] [--rounds 2]
+ *   npm run bench:gateway [-- --clients 16] [--seconds 5] [--warmup 1] [--rounds 2] [--analyses 20]
  */
-import { fork, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { Agent, request } from 'node:http';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { credentials } from '@grpc/grpc-js';
-import { authV1 } from '@charge/contracts';
-import { createOrm, migrateOrm, type RunningService } from '@charge/service-kit';
-import {
-  clientFor,
-  createTestDatabase,
-  startTestService,
-  TestNatsServer,
-  unary,
-  withToken,
-} from '@charge/testing';
-import * as authApp from '../services/auth/src/app';
-import * as authConfig from '../services/auth/src/config';
-import * as authSchema from '../services/auth/src/persistence/schema';
-import * as auditApp from '../services/audit/src/app';
-import * as auditConfig from '../services/audit/src/config';
-import * as auditSchema from '../services/audit/src/persistence/schema';
-import { build as buildGateway, type GatewayHandle } from '../services/gateway/src/app';
-import { loadConfig as loadGatewayConfig } from '../services/gateway/src/config';
+import { analysisV1 } from '@charge/contracts';
+import { clientFor, unary, withToken } from '@charge/testing';
+import { exited, firstMessage, forkChild, killAll } from './bench-gateway/child';
+import { parseOptions, type Options } from './bench-gateway/options';
+import { login, seedAnalyses, type Seeded } from './bench-gateway/seed';
+import { ADMIN, Cleanup, startStack, type Stack } from './bench-gateway/stack';
+import { combine, rps, type LoadJob, type LoadResult, type ReadName } from './bench-gateway/stats';
 
-const ADMIN = { email: 'root@example.com', password: 'root-password-123' };
 const MAX_ADDED_P50_MS = 2;
 const MIN_THROUGHPUT_RATIO = 0.7;
-const HARD_TIMEOUT_MS = 180_000;
+const PAGE_SIZE = 20;
+const READS: readonly ReadName[] = ['GetAnalysis', 'ListAnalyses'];
+type Path = 'grpc' | 'http';
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  const v = i >= 0 ? Number(process.argv[i + 1]) : fallback;
-  if (!Number.isFinite(v) || v <= 0) throw new Error(`--${name} must be a positive number`);
-  return v;
+function restPath(read: ReadName, id: number): string {
+  return read === 'GetAnalysis' ? `/v1/analyses/${id}` : `/v1/analyses?page.page_size=${PAGE_SIZE}`;
 }
 
-interface LoadJob {
-  kind: 'grpc' | 'http';
-  target: string;
-  token: string;
-  clients: number;
-  seconds: number;
-  warmup: number;
-}
-
-interface LoadResult {
-  requests: number;
-  errors: number;
-  seconds: number;
-  p50: number;
-  p99: number;
-}
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-}
-
-/** Child: N closed-loop clients, each sending the next request when the previous one answers. */
-async function runLoad(job: LoadJob): Promise<LoadResult> {
-  let once: () => Promise<void>;
-  let close: () => void;
-  if (job.kind === 'grpc') {
-    const client = new authV1.AuthServiceClient(job.target, credentials.createInsecure());
-    const getMe = client.getMe.bind(client);
-    once = async () => {
-      await unary(getMe, {}, withToken(job.token));
-    };
-    close = () => client.close();
-  } else {
-    const agent = new Agent({ keepAlive: true, maxSockets: job.clients });
-    const url = new URL('/v1/auth/me', job.target);
-    once = () =>
-      new Promise<void>((resolve, reject) => {
-        const req = request(url, { agent, headers: { authorization: `Bearer ${job.token}` } }, (res) => {
-          res.resume();
-          res.on('end', () =>
-            res.statusCode === 200 ? resolve() : reject(new Error(`HTTP ${res.statusCode}`)),
-          );
-          res.on('error', reject);
-        });
-        req.on('error', reject);
-        req.end();
+/** One read once on both paths, before any load: both answer 200/OK with the same analyses. */
+async function smokeCheck(stack: Stack, seeded: Seeded): Promise<void> {
+  const client = clientFor(analysisV1.AnalysisServiceClient, stack.analysis);
+  const md = () => withToken(seeded.token);
+  try {
+    const direct = await unary<analysisV1.GetAnalysisRequest, analysisV1.GetAnalysisResponse>(
+      client.getAnalysis.bind(client),
+      { analysisId: seeded.analysisId },
+      md(),
+    );
+    const list = await unary<analysisV1.ListAnalysesRequest, analysisV1.ListAnalysesResponse>(
+      client.listAnalyses.bind(client),
+      analysisV1.ListAnalysesRequest.fromPartial({ page: { pageSize: PAGE_SIZE } }),
+      md(),
+    );
+    const rest = async (read: ReadName) => {
+      const res = await fetch(new URL(restPath(read, seeded.analysisId), stack.gatewayUrl), {
+        headers: { authorization: `Bearer ${seeded.token}` },
       });
-    close = () => agent.destroy();
+      if (res.status !== 200)
+        throw new Error(`${read} through the gateway: HTTP ${res.status} ${await res.text()}`);
+      return (await res.json()) as { analysis?: { id: number }; analyses?: { id: number }[] };
+    };
+    const restGet = await rest('GetAnalysis');
+    const restList = await rest('ListAnalyses');
+    const directIds = list.analyses.map((a) => a.id).join(',');
+    const restIds = (restList.analyses ?? []).map((a) => a.id).join(',');
+    if (direct.analysis?.id !== seeded.analysisId || restGet.analysis?.id !== seeded.analysisId)
+      throw new Error('GetAnalysis answered another analysis');
+    if (list.analyses.length !== Math.min(PAGE_SIZE, seeded.count) || directIds !== restIds)
+      throw new Error(`ListAnalyses differ: gRPC [${directIds}] vs REST [${restIds}]`);
+  } finally {
+    client.close();
   }
-  const latencies: number[] = [];
-  let errors = 0;
-  let measuring = false;
-  let stopped = false;
-  const worker = async () => {
-    while (!stopped) {
-      const t0 = process.hrtime.bigint();
-      try {
-        await once();
-        if (measuring && !stopped) latencies.push(Number(process.hrtime.bigint() - t0) / 1e6);
-      } catch {
-        if (measuring) errors++;
+}
+
+async function measure(kind: Path, job: LoadJob): Promise<LoadResult> {
+  const file = path.join(__dirname, 'bench-gateway', kind === 'grpc' ? 'load-grpc.ts' : 'load-http.ts');
+  const child = forkChild(file, job);
+  const result = await firstMessage<LoadResult>(child);
+  await exited(child);
+  return result;
+}
+
+function report(read: ReadName, label: string, direct: LoadResult, gateway: LoadResult): boolean {
+  const num = (v: number, digits: number, width: number) => v.toFixed(digits).padStart(width);
+  const row = (name: string, r: LoadResult) =>
+    `  ${name.padEnd(26)}${num(rps(r), 0, 9)}${num(r.p50, 2, 9)}${num(r.p99, 2, 9)}${String(r.errors).padStart(8)}`;
+  console.log(`\n${read}  ${label}`);
+  console.log(
+    `  ${''.padEnd(26)}${'req/s'.padStart(9)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}${'errors'.padStart(8)}`,
+  );
+  console.log(row('gRPC direct', direct));
+  console.log(row('gateway REST (autocannon)', gateway));
+  const added = gateway.p50 - direct.p50;
+  const ratio = rps(gateway) / rps(direct);
+  const verdict = (ok: boolean) => (ok ? 'PASS' : 'FAIL');
+  console.log(
+    `  gateway adds ${added >= 0 ? '+' : ''}${added.toFixed(2)} ms at p50 (target ≤ ${MAX_ADDED_P50_MS} ms): ` +
+      `${verdict(added <= MAX_ADDED_P50_MS)}; keeps ${(ratio * 100).toFixed(1)} % of direct req/s ` +
+      `(target ≥ ${MIN_THROUGHPUT_RATIO * 100} %): ${verdict(ratio >= MIN_THROUGHPUT_RATIO)}`,
+  );
+  for (const [name, r] of [
+    ['gRPC direct', direct],
+    ['gateway REST', gateway],
+  ] as const)
+    if (r.errors > 0) console.log(`  ${name}: ${r.errors} failed requests, e.g. ${r.firstError ?? '?'}`);
+  return direct.errors === 0 && gateway.errors === 0;
+}
+
+async function main(options: Options, cleanup: Cleanup): Promise<boolean> {
+  const { clients, seconds, warmup, rounds } = options;
+  const stack = await startStack(cleanup);
+  const token = await login(stack.auth, ADMIN.email, ADMIN.password);
+  const t0 = Date.now();
+  const seeded = await seedAnalyses(stack.analysis, token, options.analyses);
+  console.log(
+    `seeded ${seeded.count} completed analyses in ${((Date.now() - t0) / 1000).toFixed(1)} s; ` +
+      `gateway ${stack.gatewayUrl}, analysis ${stack.analysis.address}`,
+  );
+  await smokeCheck(stack, seeded);
+
+  const label = `${clients} client${clients === 1 ? '' : 's'}, ${rounds} ABBA round${rounds === 1 ? '' : 's'} of ${warmup} s warm-up + ${seconds} s per path`;
+  let clean = true;
+  for (const read of READS) {
+    const runs: Record<Path, LoadResult[]> = { grpc: [], http: [] };
+    for (let i = 0; i < rounds; i++) {
+      const order: Path[] = i % 2 === 0 ? ['grpc', 'http'] : ['http', 'grpc'];
+      for (const kind of order) {
+        const target =
+          kind === 'grpc'
+            ? stack.analysis.address
+            : new URL(restPath(read, seeded.analysisId), stack.gatewayUrl).href;
+        runs[kind].push(
+          await measure(kind, {
+            target,
+            read,
+            token,
+            clients,
+            seconds,
+            warmup,
+            analysisId: seeded.analysisId,
+            pageSize: PAGE_SIZE,
+          }),
+        );
       }
     }
-  };
-  const workers = Array.from({ length: job.clients }, worker);
-  await new Promise((r) => setTimeout(r, job.warmup * 1000));
-  measuring = true;
-  const t0 = process.hrtime.bigint();
-  await new Promise((r) => setTimeout(r, job.seconds * 1000));
-  stopped = true;
-  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-  await Promise.all(workers);
-  close();
-  latencies.sort((a, b) => a - b);
-  return {
-    requests: latencies.length,
-    errors,
-    seconds,
-    p50: percentile(latencies, 50),
-    p99: percentile(latencies, 99),
-  };
-}
-
-/** Child: the gateway (its own process, like a deployment), upstream auth at `authAddr`. */
-async function runGatewayChild(authAddr: string): Promise<void> {
-  const handle: Partial<GatewayHandle> = {};
-  const gateway = await startTestService(
-    { name: 'gateway', loadConfig: loadGatewayConfig, build: (ctx) => buildGateway(ctx, handle) },
-    { env: { HTTP_HOST: '127.0.0.1', HTTP_PORT: '0', AUTH_GRPC_ADDR: authAddr } },
-  );
-  process.send!({ url: handle.url });
-  const stop = () => void gateway.stop().then(() => process.exit(0));
-  process.once('message', stop);
-  process.once('disconnect', stop);
-}
-
-function forkRole(role: string, payload: string): ChildProcess {
-  return fork(__filename, ['--role', role, payload], {
-    execArgv: ['--import', 'tsx'],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-}
-
-function firstMessage<T>(child: ChildProcess): Promise<T> {
-  return new Promise((resolve, reject) => {
-    child.once('message', (m) => resolve(m as T));
-    child.once('exit', (code) => reject(new Error(`child exited with ${code} before answering`)));
-  });
-}
-
-async function main(): Promise<void> {
-  const clients = arg('clients', 16);
-  const seconds = arg('seconds', 5);
-  const warmup = arg('warmup', 1);
-  const rounds = Math.round(arg('rounds', 2));
-  const hard = setTimeout(() => {
-    console.error(`bench:gateway: gave up after ${HARD_TIMEOUT_MS / 1000} s`);
-    process.exit(2);
-  }, HARD_TIMEOUT_MS);
-  hard.unref();
-
-  const db = await createTestDatabase('benchgw');
-  const nats = await TestNatsServer.start();
-  const keyDir = mkdtempSync(path.join(tmpdir(), 'ct-bench-gw-'));
-  let auth: RunningService | undefined;
-  let audit: RunningService | undefined;
-  let gatewayChild: ChildProcess | undefined;
-  try {
-    for (const mod of [auditSchema, authSchema]) {
-      const orm = await createOrm({
-        schema: mod.SCHEMA,
-        entities: mod.entities,
-        migrations: mod.migrations,
-        databaseUrl: db.url,
-      });
-      await migrateOrm(orm, mod.SCHEMA);
-      await orm.close();
-    }
-    auth = await startTestService(
-      { name: 'auth', loadConfig: authConfig.loadConfig, build: authApp.build },
-      {
-        env: {
-          DATABASE_URL: db.url,
-          NATS_URL: nats.url,
-          AUTH_SIGNING_KEY_FILE: path.join(keyDir, 'signing.pem'),
-          AUTH_DEV_GENERATE_KEY: '1',
-          ADMIN_EMAIL: ADMIN.email,
-          ADMIN_PASSWORD: ADMIN.password,
-        },
-      },
-    );
-    audit = await startTestService(
-      { name: 'audit', loadConfig: auditConfig.loadConfig, build: auditApp.build },
-      { env: { DATABASE_URL: db.url, NATS_URL: nats.url, AUTH_GRPC_ADDR: auth.address } },
-    );
-    const authClient = clientFor(authV1.AuthServiceClient, auth);
-    const { accessToken: token } = await unary<authV1.LoginRequest, authV1.LoginResponse>(
-      authClient.login.bind(authClient),
-      ADMIN,
-    );
-    authClient.close();
-
-    gatewayChild = forkRole('gateway', auth.address);
-    const { url } = await firstMessage<{ url: string }>(gatewayChild);
-
-    const measure = async (kind: LoadJob['kind'], target: string) => {
-      const child = forkRole('load', JSON.stringify({ kind, target, token, clients, seconds, warmup }));
-      const result = await firstMessage<LoadResult>(child);
-      await new Promise((r) => child.once('exit', r));
-      return result;
-    };
-    console.log(
-      `GetMe, ${clients} concurrent clients, ${rounds} rounds of ${warmup} s warm-up + ${seconds} s per path`,
-    );
-    const runs: Record<LoadJob['kind'], LoadResult[]> = { grpc: [], http: [] };
-    for (let i = 0; i < rounds; i++) {
-      const order: LoadJob['kind'][] = i % 2 === 0 ? ['grpc', 'http'] : ['http', 'grpc'];
-      for (const kind of order) runs[kind].push(await measure(kind, kind === 'grpc' ? auth.address : url));
-    }
-    const combine = (rs: LoadResult[]): LoadResult => ({
-      requests: rs.reduce((n, r) => n + r.requests, 0),
-      errors: rs.reduce((n, r) => n + r.errors, 0),
-      seconds: rs.reduce((n, r) => n + r.seconds, 0),
-      p50: rs.reduce((n, r) => n + r.p50, 0) / rs.length,
-      p99: rs.reduce((n, r) => n + r.p99, 0) / rs.length,
-    });
-    const direct = combine(runs.grpc);
-    const viaGateway = combine(runs.http);
-
-    const rps = (r: LoadResult) => r.requests / r.seconds;
-    const row = (name: string, r: LoadResult) =>
-      `${name.padEnd(22)}${rps(r).toFixed(0).padStart(10)}${r.p50.toFixed(2).padStart(10)}${r.p99.toFixed(2).padStart(10)}${String(r.errors).padStart(8)}`;
-    console.log(
-      `${''.padEnd(22)}${'req/s'.padStart(10)}${'p50 ms'.padStart(10)}${'p99 ms'.padStart(10)}${'errors'.padStart(8)}`,
-    );
-    console.log(row('gRPC direct', direct));
-    console.log(row('gateway REST', viaGateway));
-    const addedP50 = viaGateway.p50 - direct.p50;
-    const ratio = rps(viaGateway) / rps(direct);
-    const p50Ok = addedP50 <= MAX_ADDED_P50_MS;
-    const rpsOk = ratio >= MIN_THROUGHPUT_RATIO;
-    console.log(
-      `added p50: ${addedP50.toFixed(2)} ms (target ≤ ${MAX_ADDED_P50_MS} ms) ${p50Ok ? 'OK' : 'MISSED'}; ` +
-        `throughput: ${(ratio * 100).toFixed(1)} % of direct (target ≥ ${MIN_THROUGHPUT_RATIO * 100} %) ${rpsOk ? 'OK' : 'MISSED'}`,
-    );
-    if (direct.errors > 0 || viaGateway.errors > 0)
-      console.log('note: some requests failed (see errors column)');
-  } finally {
-    if (gatewayChild && gatewayChild.exitCode === null) {
-      const exited = new Promise((r) => gatewayChild!.once('exit', r));
-      gatewayChild.send('stop');
-      await exited;
-    }
-    await audit?.stop();
-    await auth?.stop();
-    await nats.dispose();
-    await db.drop();
-    rmSync(keyDir, { recursive: true, force: true });
+    clean = report(read, label, combine(runs.grpc), combine(runs.http)) && clean;
   }
+  return clean;
 }
 
-const roleAt = process.argv.indexOf('--role');
-if (roleAt >= 0) {
-  const role = process.argv[roleAt + 1];
-  const payload = process.argv[roleAt + 2];
-  const done =
-    role === 'load'
-      ? runLoad(JSON.parse(payload) as LoadJob).then(
-          (r) => new Promise<void>((ok) => process.send!(r, () => ok())),
-        )
-      : runGatewayChild(payload);
-  done.then(
-    () => {
-      if (role === 'load') process.exit(0);
-    },
-    (error: unknown) => {
-      console.error(error);
-      process.exit(1);
-    },
-  );
-} else {
-  main().then(
-    () => process.exit(0),
-    (error: unknown) => {
-      console.error(error);
-      process.exit(1);
-    },
-  );
+let options: Options;
+try {
+  options = parseOptions(process.argv.slice(2));
+} catch (error) {
+  console.error(`bench:gateway: ${(error as Error).message}`);
+  process.exit(1);
 }
+const cleanup = new Cleanup();
+/** Setup (migrations, seeding, gateway start) + every run with its warm-up and child start-up. */
+const hardTimeoutMs =
+  240_000 + READS.length * 2 * options.rounds * (options.warmup + options.seconds + 10) * 1000;
+
+let stopping = false;
+const finish = async (code: number) => {
+  stopping = true;
+  await cleanup.run();
+  killAll();
+  process.exit(code);
+};
+const hard = setTimeout(() => {
+  console.error(`bench:gateway: hard timeout after ${Math.round(hardTimeoutMs / 1000)} s; cleaning up`);
+  killAll();
+  void finish(2);
+}, hardTimeoutMs);
+hard.unref();
+for (const signal of ['SIGINT', 'SIGTERM'] as const)
+  process.once(signal, () => {
+    console.error(`bench:gateway: ${signal}; cleaning up`);
+    killAll();
+    void finish(130);
+  });
+
+main(options, cleanup).then(
+  (clean) => {
+    if (!clean) console.error('bench:gateway: some requests failed (errors column): exit 1');
+    return finish(clean ? 0 : 1);
+  },
+  (error: unknown) => {
+    if (stopping) return; // interrupted: the load child was killed on purpose
+    console.error(error);
+    return finish(1);
+  },
+);
