@@ -46,5 +46,6 @@ export {
   onUsersDeleted,
   parseUsersDeleted,
   USERS_DELETED_SUBJECT,
+  usersDeletedDurable,
   type UsersDeletedOptions,
 } from './users-deleted';

@@ -12,6 +12,8 @@ export const STREAMS = {
   SYSLOG: { name: 'SYSLOG', subjects: ['syslog.>'], retention: RetentionPolicy.Limits },
   ANALYSIS_JOBS: { name: 'ANALYSIS_JOBS', subjects: ['jobs.analysis'], retention: RetentionPolicy.Workqueue },
   TRAINING_JOBS: { name: 'TRAINING_JOBS', subjects: ['jobs.training'], retention: RetentionPolicy.Workqueue },
+  /** Account lifecycle facts (users.deleted): every service keeps its own durable consumer. */
+  USERS: { name: 'USERS', subjects: ['users.>'], retention: RetentionPolicy.Limits },
 } as const;
 
 export type StreamName = keyof typeof STREAMS;

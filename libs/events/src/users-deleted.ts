@@ -1,7 +1,10 @@
 import type { NatsConnection } from '@nats-io/nats-core';
-import { failSpan, startConsumerSpan } from './trace-context';
+import { PoisonMessageError, startDurableConsumer } from './consumer';
 
-/** Core NATS subject auth publishes (through its outbox) when it deletes a user. */
+/**
+ * Subject auth publishes (through its outbox) when it deletes a user. It belongs to the
+ * USERS stream, so a service that is down when a user is deleted handles it on its return.
+ */
 export const USERS_DELETED_SUBJECT = 'users.deleted';
 
 export interface UsersDeletedLogger {
@@ -11,11 +14,13 @@ export interface UsersDeletedLogger {
 }
 
 export interface UsersDeletedOptions {
-  /** Queue group (the service name): one replica of the service handles each event. */
+  /** The service name: its replicas share one durable consumer, so one of them handles each event. */
   queue: string;
-  /** Removes or anonymises what the user owned. Must be idempotent. */
+  /** Removes or anonymises what the user owned. Must be idempotent (events can be redelivered). */
   handler: (userId: number) => Promise<unknown>;
   logger: UsersDeletedLogger;
+  /** Redelivery wait after a crash mid-handling; default 30 s. */
+  ackWaitMs?: number;
 }
 
 /** Parses `{"user_id": n}`; undefined for anything else. */
@@ -28,39 +33,35 @@ export function parseUsersDeleted(data: Uint8Array): number | undefined {
   }
 }
 
+/** Durable consumer name of a service's users.deleted handling. */
+export const usersDeletedDurable = (queue: string) => `users-deleted-${queue}`;
+
 /**
- * Runs `handler` for every `users.deleted` event, one at a time. Returns a stop function
- * that unsubscribes and waits for the event in hand.
+ * Runs `handler` for every `users.deleted` event from the USERS stream, one at a time, on
+ * the service's durable consumer: events published while the service was down are handled
+ * when it starts, a failed handler is retried with backoff, a malformed event is dropped
+ * (logged). Each runs in a CONSUMER span continuing the deleting call's trace. Resolves to
+ * a stop function that stops pulling and waits for the event in hand.
  */
-export function onUsersDeleted(nc: NatsConnection, options: UsersDeletedOptions): () => Promise<void> {
+export async function onUsersDeleted(
+  nc: NatsConnection,
+  options: UsersDeletedOptions,
+): Promise<() => Promise<void>> {
   const { handler, logger } = options;
-  let inflight: Promise<void> = Promise.resolve();
-  const sub = nc.subscribe(USERS_DELETED_SUBJECT, {
-    queue: options.queue,
-    callback: (error, msg) => {
-      if (error) return logger.warn({ err: error }, 'users.deleted subscription error');
+  const consumer = await startDurableConsumer({
+    nc,
+    stream: 'USERS',
+    durable: usersDeletedDurable(options.queue),
+    filterSubject: USERS_DELETED_SUBJECT,
+    ackWaitMs: options.ackWaitMs,
+    maxMessages: 1,
+    logger,
+    handler: async (msg) => {
       const userId = parseUsersDeleted(msg.data);
-      if (userId === undefined)
-        return logger.warn({ subject: msg.subject }, 'ignored malformed users.deleted event');
-      const headers = msg.headers;
-      // In a CONSUMER span continuing the deleting call's trace (context from the headers).
-      inflight = inflight.then(() =>
-        startConsumerSpan({ subject: msg.subject, consumer: options.queue, headers }, async (span) => {
-          try {
-            const result = await handler(userId);
-            logger.info({ user_id: userId, result }, 'handled users.deleted');
-          } catch (err) {
-            failSpan(span, err, 'failed');
-            logger.error({ err, user_id: userId }, 'users.deleted handling failed');
-          } finally {
-            span.end();
-          }
-        }),
-      );
+      if (userId === undefined) throw new PoisonMessageError('malformed users.deleted event');
+      const result = await handler(userId);
+      logger.info({ user_id: userId, result }, 'handled users.deleted');
     },
   });
-  return async () => {
-    sub.unsubscribe();
-    await inflight;
-  };
+  return () => consumer.stop();
 }

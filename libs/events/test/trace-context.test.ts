@@ -246,9 +246,9 @@ describe('trace context through the outbox and JetStream', () => {
     expect(text).toContain('messaging_metrics_scrape_errors_total 0');
   });
 
-  test('users.deleted (core NATS) is handled in a span continuing the deleting call', async () => {
+  test('users.deleted (USERS stream) is handled in a span continuing the deleting call', async () => {
     const handled: SpanContext[] = [];
-    const stop = onUsersDeleted(nc, {
+    const stop = await onUsersDeleted(nc, {
       queue: 'trace-test',
       logger: quiet,
       handler: async () => handled.push(trace.getActiveSpan()!.spanContext()),

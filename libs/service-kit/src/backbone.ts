@@ -32,7 +32,7 @@ export interface PersistenceModule {
 }
 
 export interface BackboneOptions {
-  /** JetStream streams this service publishes to or consumes (AUDIT and SYSLOG are always ensured). */
+  /** JetStream streams this service publishes to or consumes (AUDIT, SYSLOG and USERS are always ensured). */
   streams?: StreamName[];
   /** Relay this service's outbox (every service that audits its changes). Default true. */
   outbox?: boolean;
@@ -84,7 +84,7 @@ export async function startBackbone<C extends BackboneConfig>(
   const nc = await connectNats(config.NATS_URL, name);
   lifecycle.onStop('nats', () => nc.drain());
   const jsm = await jetstreamManager(nc);
-  for (const stream of new Set<StreamName>(['AUDIT', 'SYSLOG', ...(options.streams ?? [])])) {
+  for (const stream of new Set<StreamName>(['AUDIT', 'SYSLOG', 'USERS', ...(options.streams ?? [])])) {
     await ensureStream(jsm, stream);
   }
   shipper.attach(createSyslogSink(nc, name));

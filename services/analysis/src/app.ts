@@ -75,7 +75,7 @@ export async function build(ctx: BuildContext<AnalysisConfig>): Promise<BuiltSer
   // Removes a deleted user's analyses, files and DBCs (idempotent; one replica per event).
   lifecycle.onStop(
     'users-deleted',
-    onUsersDeleted(nc, {
+    await onUsersDeleted(nc, {
       queue: 'analysis',
       handler: (userId) => analyses.onUserDeleted(orm.em.fork(), userId),
       logger,

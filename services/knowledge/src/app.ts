@@ -31,7 +31,7 @@ export async function build(ctx: BuildContext<KnowledgeConfig>): Promise<BuiltSe
 
   lifecycle.onStop(
     'users-deleted',
-    onUsersDeleted(nc, { queue: 'knowledge', handler: (userId) => forgetUser(orm, userId), logger }),
+    await onUsersDeleted(nc, { queue: 'knowledge', handler: (userId) => forgetUser(orm, userId), logger }),
   );
 
   const tokenizer = new Tokenizer();

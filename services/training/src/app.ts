@@ -28,7 +28,7 @@ export async function build(ctx: BuildContext<TrainingConfig>): Promise<BuiltSer
 
   lifecycle.onStop(
     'users-deleted',
-    onUsersDeleted(nc, { queue: 'training', handler: (userId) => forgetUser(orm, userId), logger }),
+    await onUsersDeleted(nc, { queue: 'training', handler: (userId) => forgetUser(orm, userId), logger }),
   );
 
   const reaper = new Reaper(orm, config.TRAINING_STALE_AFTER_MS, logger, relay);
