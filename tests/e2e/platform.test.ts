@@ -7,7 +7,7 @@
  */
 import path from 'node:path';
 import { readFileSync } from 'node:fs';
-import { authV1 } from '@charge/contracts';
+import { analysisV1, authV1 } from '@charge/contracts';
 import { writeSampleSession } from '@charge/gbt27930';
 import { E2ePlatform } from './platform';
 
@@ -211,6 +211,43 @@ describe('e2e: the platform through the gateway', () => {
     expect(json(report).analysis).toMatchObject({ id, status: 'ANALYSIS_STATUS_COMPLETED' });
     expect(JSON.parse(json(report).reportJson as string)).toEqual(expect.any(Object));
     expect((await rest('GET', `/v1/analyses/${id}/report`, bob)).status).toBe(404);
+
+    // The same list over gRPC-web (binary framing), as a browser client would call it.
+    const message = analysisV1.ListAnalysesRequest.encode(
+      analysisV1.ListAnalysesRequest.fromPartial({ page: { pageSize: 10 } }),
+    ).finish();
+    const frame = Buffer.alloc(5 + message.length);
+    frame.writeUInt32BE(message.length, 1);
+    Buffer.from(message).copy(frame, 5);
+    const web = await fetch(`${platform.gatewayUrl}/charge.analysis.v1.AnalysisService/ListAnalyses`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/grpc-web+proto',
+        'x-grpc-web': '1',
+        authorization: `Bearer ${alice}`,
+      },
+      body: frame,
+    });
+    expect(web.status).toBe(200);
+    expect(web.headers.get('content-type')).toBe('application/grpc-web+proto');
+    const webBytes = Buffer.from(await web.arrayBuffer());
+    const length = webBytes.readUInt32BE(1);
+    expect(webBytes[0]).toBe(0);
+    const listedWeb = analysisV1.ListAnalysesResponse.decode(webBytes.subarray(5, 5 + length));
+    expect(listedWeb.analyses.map((a) => a.id)).toEqual([id]);
+    expect(webBytes[5 + length]).toBe(0x80);
+    expect(webBytes.subarray(5 + length + 5).toString()).toMatch(/^grpc-status: ?0\r\n/m);
+
+    const admin = json(await rest('POST', '/v1/auth/login', undefined, platform.admin)).accessToken as string;
+    let actions: string[] = [];
+    for (let i = 0; i < 150 && !['uploaded', 'started'].every((a) => actions.includes(a)); i++) {
+      const logs = await rest('GET', `/v1/audit/logs?service=analysis&resource_id=${id}`, admin);
+      expect(logs.status).toBe(200);
+      actions = ((json(logs).logs as Body[] | undefined) ?? []).map((l) => l.action as string);
+      if (!['uploaded', 'started'].every((a) => actions.includes(a)))
+        await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(actions).toEqual(expect.arrayContaining(['uploaded', 'started']));
   });
 
   test('knowledge: create a collection, upload a CSV over REST, watch the ingest, query it; audited', async () => {
