@@ -212,6 +212,22 @@ describe('e2e: the platform through the gateway', () => {
     expect(JSON.parse(json(report).reportJson as string)).toEqual(expect.any(Object));
     expect((await rest('GET', `/v1/analyses/${id}/report`, bob)).status).toBe(404);
 
+    const series = await rest(
+      'GET',
+      `/v1/analyses/${id}/series?names=soc&names=voltageOutputV&max_points=50`,
+      alice,
+    );
+    expect(series.status).toBe(200);
+    const charts = json(series).series as Body[];
+    expect(charts.map((c) => c.name)).toEqual(['soc', 'voltageOutputV']);
+    for (const chart of charts) {
+      expect(chart.points.length).toBeGreaterThan(1);
+      expect(chart.points.length).toBeLessThanOrEqual(50);
+    }
+    const times = (charts[0].points as Body[]).map((p) => p.t ?? 0);
+    expect(times).toEqual([...times].sort((a, b) => a - b));
+    expect((await rest('GET', `/v1/analyses/${id}/series?names=nonsense`, alice)).status).toBe(400);
+
     // The same list over gRPC-web (binary framing), as a browser client would call it.
     const message = analysisV1.ListAnalysesRequest.encode(
       analysisV1.ListAnalysesRequest.fromPartial({ page: { pageSize: 10 } }),
