@@ -7,6 +7,8 @@ import { OpenAiEmbeddings } from './openai-embeddings';
 export interface EmbeddingProvider {
   readonly model: string;
   embed(texts: string[], signal?: AbortSignal): Promise<number[][]>;
+  /** Providers that use jieba tokens take the caller's (ingest has them already). */
+  embedTokenized?(texts: string[], tokens: string[][]): number[][];
 }
 
 /** The built-in offline embedder (see hashedEmbedding). */
@@ -15,6 +17,10 @@ export class BuiltinEmbeddings implements EmbeddingProvider {
   constructor(private readonly tokenizer: Tokenizer) {}
   async embed(texts: string[]): Promise<number[][]> {
     return texts.map((t) => hashedEmbedding(t, this.tokenizer.tokens(t)));
+  }
+  /** `tokens[i]` must be `Tokenizer.tokens(texts[i])`. */
+  embedTokenized(texts: string[], tokens: string[][]): number[][] {
+    return texts.map((t, i) => hashedEmbedding(t, tokens[i]));
   }
 }
 

@@ -3,7 +3,14 @@ import { readFile, rm } from 'node:fs/promises';
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import { isDomainError } from '@charge/errors';
 import type { Logger } from '@charge/service-kit';
-import { parseDocument, parsePdfPages, ParseError, type FileType } from '../domain/documents';
+import {
+  parseDocument,
+  parsePdfPages,
+  ParseError,
+  type ChunkDraft,
+  type FileType,
+  type ParsedDocument,
+} from '../domain/documents';
 import { pdfPages } from '../domain/pdf-text';
 import type { Tokenizer } from '../domain/tokenizer';
 import { CollectionEntity } from '../persistence/collection.entity';
@@ -14,10 +21,26 @@ import {
 } from '../persistence/document-event.entity';
 import { DocumentEntity } from '../persistence/document.entity';
 import { refreshCounts, sql, type UseCaseDeps } from './caller';
-import { embedText } from './collections';
+import { insertChunks, type ChunkInsert } from './chunk-rows';
+import { embedText } from '../domain/embed-text';
 
+/** Chunks embedded, added to Chroma and inserted per step (Chroma's bare-insert batch size). */
 const EMBED_BATCH = 1000;
-const INSERT_BATCH = 500;
+
+/** A reindex switched the collection's Chroma collection while this ingest was writing to the old one. */
+class CollectionSwitched extends Error {}
+
+/** Writes (progress events) run one at a time, in order, off the caller's critical path. */
+class EventLog {
+  private chain: Promise<void> = Promise.resolve();
+  write(fn: () => Promise<void>): void {
+    this.chain = this.chain.then(fn);
+    this.chain.catch(() => undefined); // surfaces through flushed()
+  }
+  flushed(): Promise<void> {
+    return this.chain;
+  }
+}
 
 /** In-process ingest queue: parse → chunk → embed → Chroma → one Postgres transaction. */
 export class IngestWorker {
@@ -86,7 +109,6 @@ export class IngestWorker {
     if (!collection?.chromaCollectionId) return;
     const chromaName = collection.chromaCollectionId;
     const added: string[] = [];
-    let storing: Promise<void> = Promise.resolve();
     try {
       // An earlier attempt that crashed mid-ingest may have left vectors behind.
       if (doc.uploadStatus === 'processing') await this.deps.chroma.removeDocument(chromaName, documentId);
@@ -101,105 +123,45 @@ export class IngestWorker {
           ? parsePdfPages(await pdfPages(bytes), chunking)
           : parseDocument(type, bytes, chunking);
       const n = parsed.chunks.length;
-      await this.event(
-        em,
-        documentId,
-        'parsed',
-        `${parsed.units} ${type === 'csv' || type === 'xlsx' ? 'rows' : type === 'pdf' ? 'pages' : 'sections'}`,
-        parsed.units,
-        parsed.units,
+      // Progress events are written off the critical path, in order, before the completion.
+      const log = new EventLog();
+      const unit = type === 'csv' || type === 'xlsx' ? 'rows' : type === 'pdf' ? 'pages' : 'sections';
+      log.write(() =>
+        this.event(em, documentId, 'parsed', `${parsed.units} ${unit}`, parsed.units, parsed.units),
       );
-      await this.event(em, documentId, 'chunked', `${n} chunks`, n, n);
-
+      log.write(() => this.event(em, documentId, 'chunked', `${n} chunks`, n, n));
       const provider = this.deps.embeddings.get(collection.embeddingModel);
-      const rows = parsed.chunks.map((c) => ({
-        id: randomUUID(),
-        text: embedText(c.content, c.metadata.heading),
-        chunk: c,
-      }));
-      // Keyword tokens: tabular rows index their values (the column names are in every row).
-      const tokens = rows.map((r) =>
-        this.tokenizer
-          .tokens(r.chunk.metadata.fields ? Object.values(r.chunk.metadata.fields).join(' ') : r.text)
-          .join(' '),
-      );
-      // Embedding of the next batch overlaps with Chroma storing the current one.
-      const batches: (typeof rows)[] = [];
-      for (let i = 0; i < rows.length; i += EMBED_BATCH) batches.push(rows.slice(i, i + EMBED_BATCH));
-      for (const batch of batches) {
-        const vectors = await provider.embed(batch.map((r) => r.text));
-        await storing;
-        storing = this.deps.chroma
-          .add(
-            chromaName,
-            batch.map((r, j) => ({ id: r.id, embedding: vectors[j], metadata: { document_id: documentId } })),
-          )
-          .then(async () => {
-            added.push(...batch.map((r) => r.id));
-            await this.event(em, documentId, 'embedded', `${added.length}/${n} embedded`, added.length, n);
-          });
-        // Attempted ids are cleaned up on failure even when the add itself failed midway.
-        storing.catch(() => added.push(...batch.map((r) => r.id)));
-      }
-      await storing;
 
-      // One transaction makes the new chunks searchable and removes the replaced document.
+      // One transaction holds the new chunks from the first batch on, so their inserts overlap
+      // the Chroma adds, and makes them searchable at once when it commits (with the removal
+      // of the replaced document).
       const replaced = await em.transactional(async (tem) => {
-        const current = await tem.findOne(DocumentEntity, { id: documentId }, { refresh: true });
-        if (!current) throw new ParseError('the document was deleted during ingest');
-        for (let i = 0; i < rows.length; i += INSERT_BATCH) {
-          const values = rows.slice(i, i + INSERT_BATCH);
-          await sql(
-            tem,
-            `insert into knowledge.knowledge_chunks
-               (id, document_id, collection_id, ordinal, content, tokens, primary_key, primary_tag, metadata, vector_id)
-             values ${values.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?)').join(', ')}`,
-            values.flatMap((r, j) => [
-              r.id,
-              documentId,
-              doc.collectionId,
-              r.chunk.ordinal,
-              r.chunk.content,
-              tokens[i + j],
-              r.chunk.primaryKey ?? null,
-              r.chunk.primaryTag ?? null,
-              JSON.stringify(r.chunk.metadata),
-              r.id,
-            ]),
-          );
-        }
-        let old: { id: number; filePath: string; vectorIds: string[] } | undefined;
-        if (current.replacesId) {
-          const previous = await tem.findOne(DocumentEntity, { id: current.replacesId });
-          if (previous) {
-            const ids = await sql<{ vector_id: string }>(
-              tem,
-              'select vector_id from knowledge.knowledge_chunks where document_id = ?',
-              [previous.id],
+        // The add of batch k runs while batch k+1 is embedded and batch k's rows are inserted.
+        let adding: Promise<void> = Promise.resolve();
+        for (let i = 0; i < n; i += EMBED_BATCH) {
+          const batch = this.prepare(parsed.chunks.slice(i, i + EMBED_BATCH));
+          const vectors = provider.embedTokenized
+            ? provider.embedTokenized(batch.texts, batch.contentTokens)
+            : await provider.embed(batch.texts);
+          await adding;
+          const ids = batch.rows.map((r) => r.id);
+          added.push(...ids); // attempted ids are cleaned up on failure, even after a partial add
+          adding = this.deps.chroma
+            .add(
+              chromaName,
+              ids.map((id, j) => ({ id, embedding: vectors[j], metadata: { document_id: documentId } })),
+            )
+            .then(() =>
+              log.write(() =>
+                this.event(em, documentId, 'embedded', `${i + ids.length}/${n} embedded`, i + ids.length, n),
+              ),
             );
-            old = { id: previous.id, filePath: previous.filePath, vectorIds: ids.map((r) => r.vector_id) };
-            await tem.nativeDelete(DocumentEntity, { id: previous.id });
-          }
+          adding.catch(() => undefined); // awaited on the next turn or below
+          await insertChunks(tem, documentId, doc.collectionId, batch.rows);
         }
-        current.uploadStatus = 'completed';
-        current.chunkCount = n;
-        current.replacesId = null;
-        current.processingError = null;
-        current.content = parsed.content;
-        current.metaInfo = parsed.meta;
-        current.updatedAt = new Date();
-        await tem.flush();
-        await refreshCounts(tem, doc.collectionId);
-        await this.event(tem, documentId, 'stored', `${n} chunks stored`, n, n);
-        await this.event(
-          tem,
-          documentId,
-          'completed',
-          old ? `replaced document ${old.id}` : 'searchable',
-          n,
-          n,
-        );
-        return old;
+        await adding;
+        await log.flushed();
+        return this.complete(tem, documentId, doc.collectionId, chromaName, parsed);
       });
       if (replaced) {
         await this.deps.chroma
@@ -210,6 +172,22 @@ export class IngestWorker {
         await rm(replaced.filePath, { force: true });
       }
     } catch (error) {
+      if (added.length) {
+        await this.deps.chroma
+          .remove(chromaName, added)
+          .catch((e) =>
+            this.logger.debug(
+              { err: e, document_id: documentId },
+              'could not remove vectors of a failed ingest',
+            ),
+          );
+      }
+      if (await this.switchedAway(doc.collectionId, chromaName, error)) {
+        await this.restart(documentId).catch((e) =>
+          this.logger.error({ err: e, document_id: documentId }, 'could not restart an ingest'),
+        );
+        return;
+      }
       const message =
         error instanceof ParseError || isDomainError(error)
           ? (error as Error).message
@@ -217,20 +195,100 @@ export class IngestWorker {
       if (!(error instanceof ParseError) && !isDomainError(error)) {
         this.logger.error({ err: error, document_id: documentId, ref: message }, 'ingest failed');
       }
-      if (added.length) {
-        await this.deps.chroma
-          .remove(chromaName, added)
-          .catch((e) =>
-            this.logger.warn(
-              { err: e, document_id: documentId },
-              'could not remove vectors of a failed ingest',
-            ),
-          );
-      }
       await this.fail(documentId, message).catch((e) =>
         this.logger.error({ err: e, document_id: documentId }, 'could not record an ingest failure'),
       );
     }
+  }
+
+  /** Ids, texts, jieba tokens (once per chunk) and keyword tokens of a batch of chunks. */
+  private prepare(chunks: ChunkDraft[]) {
+    const texts = chunks.map((c) => embedText(c.content, c.metadata.heading));
+    const contentTokens = texts.map((t) => this.tokenizer.tokens(t));
+    // Keyword tokens: tabular rows index their values (the column names are in every row).
+    const rows: ChunkInsert[] = chunks.map((chunk, i) => ({
+      id: randomUUID(),
+      chunk,
+      tokens: (chunk.metadata.fields
+        ? this.tokenizer.tokens(Object.values(chunk.metadata.fields).join(' '))
+        : contentTokens[i]
+      ).join(' '),
+    }));
+    return { texts, contentTokens, rows };
+  }
+
+  /**
+   * Completes the document inside the ingest's transaction. The collection row is locked
+   * first: a reindex that switched the Chroma collection meanwhile means these vectors went to
+   * the old one, and the ingest starts again (CollectionSwitched).
+   */
+  private async complete(
+    tem: EntityManager,
+    documentId: number,
+    collectionId: number,
+    chromaName: string,
+    parsed: ParsedDocument,
+  ): Promise<{ id: number; filePath: string; vectorIds: string[] } | undefined> {
+    const [locked] = await sql<{ chroma: string | null }>(
+      tem,
+      'select chroma_collection_id as chroma from knowledge.knowledge_collections where id = ? for no key update',
+      [collectionId],
+    );
+    if (locked?.chroma !== chromaName) throw new CollectionSwitched();
+    const current = await tem.findOne(DocumentEntity, { id: documentId }, { refresh: true });
+    if (!current) throw new ParseError('the document was deleted during ingest');
+    const n = parsed.chunks.length;
+    let old: { id: number; filePath: string; vectorIds: string[] } | undefined;
+    if (current.replacesId) {
+      const previous = await tem.findOne(DocumentEntity, { id: current.replacesId });
+      if (previous) {
+        const ids = await sql<{ vector_id: string }>(
+          tem,
+          'select vector_id from knowledge.knowledge_chunks where document_id = ?',
+          [previous.id],
+        );
+        old = { id: previous.id, filePath: previous.filePath, vectorIds: ids.map((r) => r.vector_id) };
+        await tem.nativeDelete(DocumentEntity, { id: previous.id });
+      }
+    }
+    current.uploadStatus = 'completed';
+    current.chunkCount = n;
+    current.replacesId = null;
+    current.processingError = null;
+    current.content = parsed.content;
+    current.metaInfo = parsed.meta;
+    current.updatedAt = new Date();
+    await tem.flush();
+    await refreshCounts(tem, collectionId);
+    await this.event(tem, documentId, 'stored', `${n} chunks stored`, n, n);
+    await this.event(tem, documentId, 'completed', old ? `replaced document ${old.id}` : 'searchable', n, n);
+    return old;
+  }
+
+  /** Whether the ingest failed because a reindex moved the collection to another Chroma collection. */
+  private async switchedAway(collectionId: number, chromaName: string, error: unknown): Promise<boolean> {
+    if (error instanceof CollectionSwitched) return true;
+    if (!isDomainError(error) || error.kind !== 'notFound') return false;
+    const now = await this.orm.em.fork().findOne(CollectionEntity, { id: collectionId });
+    return !!now?.chromaCollectionId && now.chromaCollectionId !== chromaName;
+  }
+
+  /** Back to the queue, to be ingested into the collection's new Chroma collection and model. */
+  private async restart(documentId: number): Promise<void> {
+    await this.orm.em.fork().transactional(async (tem) => {
+      const doc = await tem.findOne(DocumentEntity, { id: documentId });
+      if (!doc) return;
+      doc.uploadStatus = 'uploading';
+      doc.updatedAt = new Date();
+      await tem.flush();
+      await this.event(
+        tem,
+        documentId,
+        'received',
+        'the collection was reindexed meanwhile; ingesting again',
+      );
+    });
+    this.enqueue(documentId);
   }
 
   private async fail(documentId: number, message: string): Promise<void> {
