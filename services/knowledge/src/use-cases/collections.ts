@@ -5,19 +5,18 @@ import type { EntityManager, FilterQuery } from '@mikro-orm/postgresql';
 import { DomainError } from '@charge/errors';
 import { findIdPage } from '@charge/service-kit';
 import { CollectionEntity, type CollectionRow } from '../persistence/collection.entity';
-import { DocumentEntity } from '../persistence/document.entity';
 import {
   assertManage,
   audit,
   canRead,
   checkId,
   isAdmin,
-  refreshCounts,
   requireText,
   sql,
   type Caller,
   type UseCaseDeps,
 } from './caller';
+import { reindexCollection } from './reindex';
 import { CHROMA_PREFIX, ownerTag, vectorOwner } from './vector-owner';
 
 export const COLLECTION_TYPES = ['document', 'guide', 'faq', 'table'] as const;
@@ -175,8 +174,8 @@ export class CollectionUseCases {
   }
 
   /**
-   * Re-embeds every chunk into a fresh Chroma collection, then switches the collection to it
-   * in one update; the old vectors serve queries until then and are dropped afterwards.
+   * Re-embeds every chunk under `model` into a fresh Chroma collection, streamed in pages,
+   * then switches the collection to it in one update (see reindexCollection).
    */
   async reindex(
     em: EntityManager,
@@ -187,57 +186,15 @@ export class CollectionUseCases {
   ): Promise<{ collection: CollectionRow; chunkCount: number }> {
     const row = await this.getManaged(em, caller, id);
     const provider = this.deps.embeddings.get(model.trim());
-    const busy = await em.count(DocumentEntity, {
-      collectionId: id,
-      uploadStatus: { $in: ['uploading', 'processing'] },
-    });
-    if (busy)
-      throw DomainError.failedPrecondition('documents are being ingested; retry later', 'INGEST_IN_PROGRESS');
-    const chunks = await sql<{
-      id: string;
-      content: string;
-      document_id: number;
-      metadata: { heading?: string };
-    }>(
-      em,
-      'select id, content, document_id, metadata from knowledge.knowledge_chunks where collection_id = ? order by document_id, ordinal',
-      [id],
+    const before = auditValues(row);
+    await reindexCollection(this.deps, em, row, provider, signal, (tem) =>
+      audit(tem, caller, 'reindexed', 'collection', id, {
+        oldValues: before,
+        newValues: { ...before, embedding_model: provider.model },
+      }),
     );
-    const chromaName = `knowledge_${randomUUID().replace(/-/g, '')}`;
-    await this.deps.chroma.create(chromaName);
-    try {
-      const embeddings = await provider.embed(
-        chunks.map((c) => embedText(c.content, c.metadata?.heading)),
-        signal,
-      );
-      await this.deps.chroma.add(
-        chromaName,
-        chunks.map((c, i) => ({
-          id: c.id,
-          embedding: embeddings[i],
-          metadata: { document_id: c.document_id },
-        })),
-      );
-      const old = row.chromaCollectionId;
-      const before = auditValues(row);
-      await em.transactional(async (tem) => {
-        row.chromaCollectionId = chromaName;
-        row.embeddingModel = provider.model;
-        row.updatedAt = new Date();
-        await tem.flush();
-        await refreshCounts(tem, id);
-        audit(tem, caller, 'reindexed', 'collection', id, { oldValues: before, newValues: auditValues(row) });
-      });
-      this.deps.relay.kick();
-      if (old) await this.deps.chroma.drop(old).catch(() => undefined);
-      return { collection: await this.get(em, caller, id), chunkCount: chunks.length };
-    } catch (error) {
-      await this.deps.chroma.drop(chromaName).catch(() => undefined);
-      throw error;
-    }
+    this.deps.relay.kick();
+    const collection = await this.get(em, caller, id);
+    return { collection, chunkCount: collection.chunkCount };
   }
 }
-
-/** The text embedded for a chunk: its heading path gives short chunks their context. */
-export const embedText = (content: string, heading?: string) =>
-  heading ? `${heading}\n${content}` : content;

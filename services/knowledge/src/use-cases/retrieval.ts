@@ -1,5 +1,5 @@
 import { IsolationLevel, type EntityManager, type FilterQuery } from '@mikro-orm/postgresql';
-import { DomainError } from '@charge/errors';
+import { DomainError, isDomainError } from '@charge/errors';
 import { fusedScore, tagQueries, type Candidate, type Fusion } from '../domain/fusion';
 import { normaliseValue } from '../domain/tabular';
 import { tsqueryOf, type Tokenizer } from '../domain/tokenizer';
@@ -184,7 +184,7 @@ export class RetrievalUseCases {
           [vector] = await this.deps.embeddings.get(col.embeddingModel).embed([q], signal);
           vectorsByModel.set(col.embeddingModel, vector);
         }
-        hits.push(...(await this.deps.chroma.query(col.chromaCollectionId, vector, depth)));
+        hits.push(...(await this.vectorQuery(col.chromaCollectionId, vector, depth)));
       }
       return hits.sort((a, b) => b.similarity - a.similarity);
     })();
@@ -276,6 +276,19 @@ export class RetrievalUseCases {
           a.citation.ordinal - b.citation.ordinal,
       )
       .slice(0, topK);
+  }
+
+  /**
+   * A reindex drops the old Chroma collection right after switching to the new one: a query
+   * whose snapshot still names the old one then answers from exact and keyword hits alone.
+   */
+  private async vectorQuery(name: string, vector: number[], k: number) {
+    try {
+      return await this.deps.chroma.query(name, vector, k);
+    } catch (error) {
+      if (isDomainError(error) && error.kind === 'notFound') return [];
+      throw error;
+    }
   }
 
   /** Retrieval over one collection (optionally answered by the LLM), logged to the query history. */
