@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The one test command (README, CI): infrastructure, contract drift, lint, typecheck, and every
+# The one test command (README, CI): infrastructure, contract and Envoy config drift, lint, typecheck, and every
 # Jest suite against the real PostgreSQL and NATS. Ends with "N passed, N failed".
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,6 +10,7 @@ if [ ! -d ../shared/data ]; then
   exit 1
 fi
 npm run --silent proto:check
+npm run --silent check:envoy
 npm run --silent lint
 npm run --silent build
 report=$(mktemp)

@@ -212,6 +212,15 @@ describe('e2e: the platform through the gateway', () => {
     expect(JSON.parse(json(report).reportJson as string)).toEqual(expect.any(Object));
     expect((await rest('GET', `/v1/analyses/${id}/report`, bob)).status).toBe(404);
 
+    // The original log back over REST: the response body is the file (HttpBody stream).
+    const download = await fetch(`${platform.gatewayUrl}/v1/analyses/${id}/log`, {
+      headers: { authorization: `Bearer ${alice}` },
+    });
+    expect(download.status).toBe(200);
+    expect(download.headers.get('content-type')).toBe('application/octet-stream');
+    expect(Buffer.from(await download.arrayBuffer()).equals(bytes)).toBe(true);
+    expect((await rest('GET', `/v1/analyses/${id}/log`, bob)).status).toBe(404);
+
     const series = await rest(
       'GET',
       `/v1/analyses/${id}/series?names=soc&names=voltageOutputV&max_points=50`,

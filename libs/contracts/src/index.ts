@@ -6,4 +6,5 @@ export * as trainingV1 from './training-v1';
 export * as knowledgeV1 from './knowledge-v1';
 export * as commonV1 from './gen/charge/common/v1/common';
 export * as healthV1 from './gen/grpc/health/v1/health';
+export * as googleApi from './gen/google/api/httpbody';
 export { descriptorSetPath } from './descriptor-set';

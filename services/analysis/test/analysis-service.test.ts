@@ -7,7 +7,7 @@ import { status, type ServiceError } from '@grpc/grpc-js';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { createBlfWriter, createMemorySink, writeSyntheticBlf } from '@charge/can-log';
-import { analysisV1 } from '@charge/contracts';
+import { analysisV1, type googleApi } from '@charge/contracts';
 import { connectNats } from '@charge/events';
 import { createOrm, migrateOrm, type RunningService } from '@charge/service-kit';
 import {
@@ -290,6 +290,23 @@ describe('analysis service', () => {
       reason: 'LOG_TOO_LARGE',
     });
     expect(await statusOf(uploadFile(log001, { name: '' }))).toBe(status.INVALID_ARGUMENT);
+
+    // DownloadLog streams the stored bytes back in chunks of at most 256 KiB, owner only.
+    const download = (id: number, token: string) =>
+      new Promise<googleApi.HttpBody[]>((resolve, reject) => {
+        const parts: googleApi.HttpBody[] = [];
+        const stream = client.downloadLog({ analysisId: id }, withToken(token));
+        stream.on('data', (p: googleApi.HttpBody) => parts.push(p));
+        stream.on('error', reject);
+        stream.on('end', () => resolve(parts));
+      });
+    const parts = await download(created.analysis!.id, alice);
+    expect(Buffer.concat(parts.map((p) => p.data)).equals(log001)).toBe(true);
+    expect(Math.max(...parts.map((p) => p.data.length))).toBeLessThanOrEqual(256 * 1024);
+    expect(parts.length).toBe(Math.ceil(log001.length / (256 * 1024)));
+    expect(new Set(parts.map((p) => p.contentType))).toEqual(new Set(['application/octet-stream']));
+    expect(await statusOf(download(created.analysis!.id, bob))).toBe(status.NOT_FOUND);
+    expect((await download(created.analysis!.id, admin)).length).toBe(parts.length);
     await remove(created.analysis!.id);
     expect(await rows('select id from analysis.charging_analyses')).toEqual([]);
   });

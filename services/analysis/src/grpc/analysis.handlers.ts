@@ -1,5 +1,5 @@
 import type { UntypedHandleCall } from '@grpc/grpc-js';
-import { analysisV1 } from '@charge/contracts';
+import { analysisV1, type googleApi } from '@charge/contracts';
 import { DomainError } from '@charge/errors';
 import type { CallContext, Rpc } from '@charge/service-kit';
 import type { AnalysisStage, AnalysisStatus } from '../domain/status';
@@ -304,6 +304,15 @@ export function analysisHandlers(rpc: Rpc, analyses: AnalysisUseCases): Implemen
       },
     ),
 
+    downloadLog: rpc.serverStream<analysisV1.DownloadLogRequest, googleApi.HttpBody>((req, send, ctx) =>
+      analyses.download(
+        ctx.em,
+        caller(ctx),
+        req.analysisId,
+        ({ contentType, data }) => send({ contentType, data, extensions: [] }),
+        ctx.signal,
+      ),
+    ),
     watchAnalysis: rpc.serverStream<analysisV1.WatchAnalysisRequest, analysisV1.WatchAnalysisResponse>(
       (req, send, ctx) =>
         analyses.watch(ctx.em, caller(ctx), req.analysisId, (event) => send(toEvent(event)), ctx.signal),

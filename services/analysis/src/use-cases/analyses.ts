@@ -1,3 +1,4 @@
+import { open } from 'node:fs/promises';
 import { createHash, randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { CanLogError, detectFormat, isCanLogError, parseBlfHeader } from '@charge/can-log';
@@ -31,6 +32,9 @@ export interface Caller {
 }
 
 /** One message of an upload stream, transport-free. */
+/** Largest chunk DownloadLog sends. */
+export const DOWNLOAD_CHUNK_BYTES = 256 * 1024;
+
 export type UploadPart =
   | { kind: 'metadata'; name: string; description: string; fileName: string; declaredSize?: string }
   | { kind: 'chunk'; bytes: Uint8Array }
@@ -290,6 +294,33 @@ export class AnalysisUseCases {
   async trace(em: EntityManager, caller: Caller, id: number, query: TraceQuery): Promise<TracePage> {
     const row = await new AnalysesRepository(em).getVisible(id, caller.claims);
     return this.deps.traces.page(row.id, this.deps.blobs.pathOf(row.filePath), query);
+  }
+
+  /**
+   * Streams the stored log to `send` in chunks of at most `DOWNLOAD_CHUNK_BYTES`, waiting
+   * for each to be taken (backpressure), until the end or the signal.
+   */
+  async download(
+    em: EntityManager,
+    caller: Caller,
+    id: number,
+    send: (chunk: { contentType: string; data: Buffer }) => Promise<void>,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const row = await new AnalysesRepository(em).getVisible(id, caller.claims);
+    const contentType = row.fileType === 'blf' ? 'application/octet-stream' : 'text/plain; charset=utf-8';
+    const handle = await open(this.deps.blobs.pathOf(row.filePath), 'r');
+    try {
+      const buffer = Buffer.alloc(DOWNLOAD_CHUNK_BYTES);
+      for (;;) {
+        if (signal.aborted) return;
+        const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
+        if (bytesRead === 0) return;
+        await send({ contentType, data: Buffer.from(buffer.subarray(0, bytesRead)) });
+      }
+    } finally {
+      await handle.close();
+    }
   }
 
   async cancel(em: EntityManager, caller: Caller, id: number): Promise<AnalysisRow> {

@@ -394,6 +394,12 @@ export interface UploadLogResponse {
   analysis: Analysis | undefined;
 }
 
+/** Request of DownloadLog. */
+export interface DownloadLogRequest {
+  /** The analysis whose uploaded log to download. */
+  analysisId: number;
+}
+
 /** Request of StartAnalysis. */
 export interface StartAnalysisRequest {
   /** The analysis to start. */
@@ -2080,6 +2086,79 @@ export const UploadLogResponse: MessageFns<UploadLogResponse> = {
       object.analysis !== undefined && object.analysis !== null
         ? Analysis.fromPartial(object.analysis)
         : undefined;
+    return message;
+  },
+};
+
+function createBaseDownloadLogRequest(): DownloadLogRequest {
+  return { analysisId: 0 };
+}
+
+export const DownloadLogRequest: MessageFns<DownloadLogRequest> = {
+  encode(message: DownloadLogRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.analysisId !== 0) {
+      writer.uint32(8).int32(message.analysisId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DownloadLogRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDownloadLogRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.analysisId = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DownloadLogRequest {
+    return {
+      analysisId: isSet(object.analysisId)
+        ? globalThis.Number(object.analysisId)
+        : isSet(object.analysis_id)
+          ? globalThis.Number(object.analysis_id)
+          : 0,
+    };
+  },
+
+  toJSON(message: DownloadLogRequest): unknown {
+    const obj: any = {};
+    if (message.analysisId !== 0) {
+      obj.analysisId = Math.round(message.analysisId);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<DownloadLogRequest>): DownloadLogRequest {
+    return DownloadLogRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<DownloadLogRequest>): DownloadLogRequest {
+    const message = createBaseDownloadLogRequest();
+    message.analysisId = object.analysisId ?? 0;
     return message;
   },
 };

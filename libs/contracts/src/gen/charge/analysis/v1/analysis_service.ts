@@ -21,11 +21,13 @@ import {
   type ServiceError,
   type UntypedServiceImplementation,
 } from '@grpc/grpc-js';
+import { HttpBody } from '../../../google/api/httpbody';
 import {
   CancelAnalysisRequest,
   CancelAnalysisResponse,
   DeleteAnalysisRequest,
   DeleteAnalysisResponse,
+  DownloadLogRequest,
   GetAnalysisRequest,
   GetAnalysisResponse,
   GetReportRequest,
@@ -245,6 +247,24 @@ export const AnalysisServiceService = {
     responseDeserialize: (value: Buffer): GetTraceResponse => GetTraceResponse.decode(value),
   },
   /**
+   * Downloads the uploaded log exactly as stored (its SHA-256 is the analysis's
+   * `file_sha256`), streamed in chunks of at most 256 KiB, never read whole. Over REST the
+   * response body is the file: `application/octet-stream` for BLF, `text/plain` for the
+   * text formats.
+   * Errors: NOT_FOUND.
+   * buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+   */
+  downloadLog: {
+    path: '/charge.analysis.v1.AnalysisService/DownloadLog' as const,
+    requestStream: false as const,
+    responseStream: true as const,
+    requestSerialize: (value: DownloadLogRequest): Buffer =>
+      Buffer.from(DownloadLogRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): DownloadLogRequest => DownloadLogRequest.decode(value),
+    responseSerialize: (value: HttpBody): Buffer => Buffer.from(HttpBody.encode(value).finish()),
+    responseDeserialize: (value: Buffer): HttpBody => HttpBody.decode(value),
+  },
+  /**
    * Cancels a pending or running analysis. A running job stops within about a second and
    * the analysis ends in `CANCELLED` (never `FAILED`).
    * Errors: NOT_FOUND; FAILED_PRECONDITION (reason `ALREADY_TERMINAL`) when it has
@@ -374,6 +394,15 @@ export interface AnalysisServiceServer extends UntypedServiceImplementation {
    * Errors: NOT_FOUND; INVALID_ARGUMENT for a malformed page token or an inverted window.
    */
   getTrace: handleUnaryCall<GetTraceRequest, GetTraceResponse>;
+  /**
+   * Downloads the uploaded log exactly as stored (its SHA-256 is the analysis's
+   * `file_sha256`), streamed in chunks of at most 256 KiB, never read whole. Over REST the
+   * response body is the file: `application/octet-stream` for BLF, `text/plain` for the
+   * text formats.
+   * Errors: NOT_FOUND.
+   * buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+   */
+  downloadLog: handleServerStreamingCall<DownloadLogRequest, HttpBody>;
   /**
    * Cancels a pending or running analysis. A running job stops within about a second and
    * the analysis ends in `CANCELLED` (never `FAILED`).
@@ -616,6 +645,20 @@ export interface AnalysisServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: GetTraceResponse) => void,
   ): ClientUnaryCall;
+  /**
+   * Downloads the uploaded log exactly as stored (its SHA-256 is the analysis's
+   * `file_sha256`), streamed in chunks of at most 256 KiB, never read whole. Over REST the
+   * response body is the file: `application/octet-stream` for BLF, `text/plain` for the
+   * text formats.
+   * Errors: NOT_FOUND.
+   * buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+   */
+  downloadLog(request: DownloadLogRequest, options?: Partial<CallOptions>): ClientReadableStream<HttpBody>;
+  downloadLog(
+    request: DownloadLogRequest,
+    metadata?: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<HttpBody>;
   /**
    * Cancels a pending or running analysis. A running job stops within about a second and
    * the analysis ends in `CANCELLED` (never `FAILED`).
