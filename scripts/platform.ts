@@ -3,7 +3,8 @@
  * (readable logs, one colour per service), waits until each reports SERVING on grpc.health,
  * then runs the demo through the gateway: sign in as the dev admin, generate a sample GB/T
  * charging log with the project's own generator, upload it over REST, follow
- * the job to completion and print the report and the audit trail. Ctrl-C stops every service gracefully.
+ * the job to completion and print the report, look its findings up in a knowledge collection
+ * of the engine's finding codes, and print the audit trail. Ctrl-C stops every service gracefully.
  *
  *   npm start                  # platform + demo, runs until Ctrl-C
  *   npm start -- --demo-only   # start, demo, stop (exit code = demo result)
@@ -16,6 +17,7 @@ import path from 'node:path';
 import { credentials } from '@grpc/grpc-js';
 import { analysisV1, healthV1 } from '@charge/contracts';
 import type { ChargingReport } from '@charge/gbt27930';
+import { demoKnowledge } from './demo-knowledge';
 
 const ROOT = path.resolve(__dirname, '..');
 const DATA = path.join(ROOT, '.data');
@@ -190,6 +192,14 @@ async function demo(admin: { email: string; password: string }): Promise<void> {
     );
     for (const f of session.findings) say(`    [${f.severity}] ${f.code}: ${f.message}`);
   }
+
+  await demoKnowledge(
+    `http://127.0.0.1:${GATEWAY_HTTP_PORT}`,
+    rest,
+    token,
+    report.sessions.flatMap((s) => s.findings.filter((f) => f.severity !== 'info').map((f) => f.code)),
+    say,
+  );
 
   const audit = await rest<{ logs: { action: string; resourceType: string; resourceId: string }[] }>(
     'GET',
