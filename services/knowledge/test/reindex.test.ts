@@ -5,6 +5,7 @@ import { BUILTIN_MODEL } from '../src/domain/hashed-embedder';
 import { KnowledgeHarness } from './knowledge-harness';
 
 const ROWS = 2500; // three keyset pages of 1,000
+const ROWS_SWITCHED = 10_000;
 
 const csv = (rows: number, first: number) =>
   [
@@ -89,22 +90,24 @@ describe('ReindexCollection streams into a new Chroma collection and switches at
     const target = await h.createCollection({ name: 'switched' });
     const fresh = 'knowledge_switchedbyhand';
     await h.chroma.create(fresh);
-    const doc = await h.upload(target.id, 'big.csv', csv(5000, 20000));
-    await eventually(
-      () => h.rows('select stage from knowledge.knowledge_document_events where document_id = $1', [doc.id]),
-      (events) => events.some((e) => e.stage === 'embedded'),
-    );
-    // What a reindex's switch does while this ingest is adding vectors: point the collection
-    // at a new Chroma collection (waits for the ingest's transaction) and drop the old one.
-    await withClient(h.db.url, async (switcher) => {
-      const switched = switcher.query(
+    // What a reindex's switch does while this ingest is under way, before its first chunk
+    // insert (parsing 10,000 rows takes a while): lock the collection row, point it at a new
+    // Chroma collection, commit, drop the old one. The ingest's inserts wait for the commit.
+    const doc = await withClient(h.db.url, async (switcher) => {
+      const uploaded = await h.upload(target.id, 'big.csv', csv(ROWS_SWITCHED, 20000));
+      await switcher.query('begin');
+      await switcher.query('select 1 from knowledge.knowledge_collections where id = $1 for update', [
+        target.id,
+      ]);
+      await switcher.query(
         'update knowledge.knowledge_collections set chroma_collection_id = $1 where id = $2',
         [fresh, target.id],
       );
-      await new Promise((r) => setTimeout(r, 50)); // the update is queued on the row lock
-      await h.chroma.drop(target.chromaCollectionId);
-      await switched;
+      await new Promise((r) => setTimeout(r, 300)); // the ingest reaches its first insert meanwhile
+      await switcher.query('commit');
+      return uploaded;
     });
+    await h.chroma.drop(target.chromaCollectionId);
     const events = await h.watch(doc.id);
     expect(events.map((e) => e.event!.message)).toContain(
       'the collection was reindexed meanwhile; ingesting again',
@@ -114,13 +117,13 @@ describe('ReindexCollection streams into a new Chroma collection and switches at
       'select upload_status, chunk_count from knowledge.knowledge_documents where id = $1',
       [doc.id],
     );
-    expect(stored).toEqual({ upload_status: 'completed', chunk_count: 5000 });
+    expect(stored).toEqual({ upload_status: 'completed', chunk_count: ROWS_SWITCHED });
     const rows = (
       await h.rows('select id::text from knowledge.knowledge_chunks where document_id = $1 order by id', [
         doc.id,
       ])
     ).map((r) => String(r.id));
-    expect(rows).toHaveLength(5000);
+    expect(rows).toHaveLength(ROWS_SWITCHED);
     expect(await chromaIds(fresh)).toEqual(rows);
   });
 

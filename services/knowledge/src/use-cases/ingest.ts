@@ -268,7 +268,8 @@ export class IngestWorker {
   /** Whether the ingest failed because a reindex moved the collection to another Chroma collection. */
   private async switchedAway(collectionId: number, chromaName: string, error: unknown): Promise<boolean> {
     if (error instanceof CollectionSwitched) return true;
-    if (!isDomainError(error) || error.kind !== 'notFound') return false;
+    // Adding to a collection Chroma is dropping fails in more ways than NOT_FOUND.
+    if (!isDomainError(error) || (error.kind !== 'notFound' && error.kind !== 'unavailable')) return false;
     const now = await this.orm.em.fork().findOne(CollectionEntity, { id: collectionId });
     return !!now?.chromaCollectionId && now.chromaCollectionId !== chromaName;
   }
