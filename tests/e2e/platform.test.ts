@@ -9,6 +9,7 @@ import path from 'node:path';
 import { readFileSync } from 'node:fs';
 import { analysisV1, authV1 } from '@charge/contracts';
 import { writeSampleSession } from '@charge/gbt27930';
+import { dataFrame, unaryReply } from './grpc-web';
 import { E2ePlatform } from './platform';
 
 /** Three well-separated classes in 6 dimensions (deterministic). */
@@ -137,10 +138,7 @@ describe('e2e: the platform through the gateway', () => {
 
   test('gRPC-web: GetMe with a bearer token', async () => {
     const token = await account('e2e-user@example.com');
-    const message = authV1.GetMeRequest.encode({}).finish();
-    const frame = Buffer.alloc(5 + message.length);
-    frame.writeUInt32BE(message.length, 1);
-    Buffer.from(message).copy(frame, 5);
+    const frame = dataFrame(authV1.GetMeRequest.encode({}).finish());
     const res = await fetch(`${platform.gatewayUrl}/charge.auth.v1.AuthService/GetMe`, {
       method: 'POST',
       headers: {
@@ -152,13 +150,10 @@ describe('e2e: the platform through the gateway', () => {
     });
     expect(res.status).toBe(200);
     const chunks = (await res.text()).match(/[A-Za-z0-9+/]+={0,2}/g) ?? [];
-    const bytes = Buffer.concat(chunks.map((c) => Buffer.from(c, 'base64')));
-    const length = bytes.readUInt32BE(1);
-    expect(bytes[0]).toBe(0);
-    expect(authV1.GetMeResponse.decode(bytes.subarray(5, 5 + length)).user?.email).toBe(
-      'e2e-user@example.com',
-    );
-    expect(bytes.subarray(5 + length + 5).toString()).toContain('grpc-status: 0');
+    const reply = unaryReply(Buffer.concat(chunks.map((c) => Buffer.from(c, 'base64'))));
+    expect(reply.flag).toBe(0);
+    expect(authV1.GetMeResponse.decode(reply.message).user?.email).toBe('e2e-user@example.com');
+    expect(reply.trailers).toMatch(/^grpc-status: ?0\r\n/m);
   });
 
   test('upload, read, start, follow NDJSON progress to COMPLETED, fetch the report; other users get 404', async () => {
@@ -238,12 +233,11 @@ describe('e2e: the platform through the gateway', () => {
     expect((await rest('GET', `/v1/analyses/${id}/series?names=nonsense`, alice)).status).toBe(400);
 
     // The same list over gRPC-web (binary framing), as a browser client would call it.
-    const message = analysisV1.ListAnalysesRequest.encode(
-      analysisV1.ListAnalysesRequest.fromPartial({ page: { pageSize: 10 } }),
-    ).finish();
-    const frame = Buffer.alloc(5 + message.length);
-    frame.writeUInt32BE(message.length, 1);
-    Buffer.from(message).copy(frame, 5);
+    const frame = dataFrame(
+      analysisV1.ListAnalysesRequest.encode(
+        analysisV1.ListAnalysesRequest.fromPartial({ page: { pageSize: 10 } }),
+      ).finish(),
+    );
     const web = await fetch(`${platform.gatewayUrl}/charge.analysis.v1.AnalysisService/ListAnalyses`, {
       method: 'POST',
       headers: {
@@ -255,13 +249,11 @@ describe('e2e: the platform through the gateway', () => {
     });
     expect(web.status).toBe(200);
     expect(web.headers.get('content-type')).toBe('application/grpc-web+proto');
-    const webBytes = Buffer.from(await web.arrayBuffer());
-    const length = webBytes.readUInt32BE(1);
-    expect(webBytes[0]).toBe(0);
-    const listedWeb = analysisV1.ListAnalysesResponse.decode(webBytes.subarray(5, 5 + length));
-    expect(listedWeb.analyses.map((a) => a.id)).toEqual([id]);
-    expect(webBytes[5 + length]).toBe(0x80);
-    expect(webBytes.subarray(5 + length + 5).toString()).toMatch(/^grpc-status: ?0\r\n/m);
+    const reply = unaryReply(Buffer.from(await web.arrayBuffer()));
+    expect(reply.flag).toBe(0);
+    expect(analysisV1.ListAnalysesResponse.decode(reply.message).analyses.map((a) => a.id)).toEqual([id]);
+    expect(reply.trailerFlag).toBe(0x80);
+    expect(reply.trailers).toMatch(/^grpc-status: ?0\r\n/m);
 
     const admin = json(await rest('POST', '/v1/auth/login', undefined, platform.admin)).accessToken as string;
     let actions: string[] = [];

@@ -2,7 +2,7 @@ import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type JsMsg } fro
 import type { NatsConnection } from '@nats-io/nats-core';
 import { eventMetricsOf, type EventMetrics, type JobOutcome } from './event-metrics';
 import { ensureStream, STREAMS, type StreamName } from './streams';
-import { failSpan, startConsumerSpan } from './trace-context';
+import { failSpan, jetStreamSpanOptions, startConsumerSpan } from './trace-context';
 
 export interface ConsumerLogger {
   warn(obj: object, msg: string): void;
@@ -70,43 +70,33 @@ export async function startDurableConsumer(options: DurableConsumerOptions): Pro
   metrics?.watchConsumer(streamName, durable);
   const handle = (msg: JsMsg) => {
     const finish = metrics?.startHandling(streamName, durable);
-    return startConsumerSpan(
-      {
-        subject: msg.subject,
-        stream: streamName,
-        consumer: durable,
-        messageId: msg.headers?.get('Nats-Msg-Id') || undefined,
-        deliveryCount: msg.info.deliveryCount,
-        headers: msg.headers,
-      },
-      async (span) => {
-        let outcome: JobOutcome = 'ack';
-        try {
-          await options.handler(msg);
-          msg.ack();
-        } catch (error) {
-          if (error instanceof PoisonMessageError) {
-            outcome = 'term';
-            logger.error({ err: error, subject: msg.subject, seq: msg.seq }, 'poison message terminated');
-            // No reason: nats-server 2.9 (STACK.md) ignores `+TERM <reason>`, leaving the
-            // message pending for redelivery; the reason is in the log record above.
-            msg.term();
-          } else {
-            outcome = 'nak';
-            logger.warn(
-              { err: error, subject: msg.subject, redelivery: msg.info.deliveryCount },
-              'message failed; will be redelivered',
-            );
-            msg.nak(Math.min(30_000, 500 * 2 ** Math.min(msg.info.deliveryCount, 6)));
-          }
-          failSpan(span, error, outcome);
-        } finally {
-          span.setAttribute('messaging.nats.outcome', outcome);
-          span.end();
-          finish?.(outcome);
+    return startConsumerSpan(jetStreamSpanOptions(msg, streamName, durable), async (span) => {
+      let outcome: JobOutcome = 'ack';
+      try {
+        await options.handler(msg);
+        msg.ack();
+      } catch (error) {
+        if (error instanceof PoisonMessageError) {
+          outcome = 'term';
+          logger.error({ err: error, subject: msg.subject, seq: msg.seq }, 'poison message terminated');
+          // No reason: nats-server 2.9 (STACK.md) ignores `+TERM <reason>`, leaving the
+          // message pending for redelivery; the reason is in the log record above.
+          msg.term();
+        } else {
+          outcome = 'nak';
+          logger.warn(
+            { err: error, subject: msg.subject, redelivery: msg.info.deliveryCount },
+            'message failed; will be redelivered',
+          );
+          msg.nak(Math.min(30_000, 500 * 2 ** Math.min(msg.info.deliveryCount, 6)));
         }
-      },
-    );
+        failSpan(span, error, outcome);
+      } finally {
+        span.setAttribute('messaging.nats.outcome', outcome);
+        span.end();
+        finish?.(outcome);
+      }
+    });
   };
   const loop = (async () => {
     for await (const msg of messages) await handle(msg);

@@ -30,6 +30,7 @@ export {
   traceHeaders,
   extractTraceContext,
   startConsumerSpan,
+  jetStreamSpanOptions,
   failSpan,
   type ConsumerSpanOptions,
   type TraceCarrier,

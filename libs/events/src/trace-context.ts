@@ -76,6 +76,22 @@ export interface ConsumerSpanOptions {
   headers: MsgHdrs | undefined;
 }
 
+/** The span options of a JetStream message handled by `consumer` of `stream`. */
+export function jetStreamSpanOptions(
+  msg: { subject: string; headers?: MsgHdrs; info: { deliveryCount: number } },
+  stream: string,
+  consumer: string,
+): ConsumerSpanOptions {
+  return {
+    subject: msg.subject,
+    stream,
+    consumer,
+    messageId: msg.headers?.get('Nats-Msg-Id') || undefined,
+    deliveryCount: msg.info.deliveryCount,
+    headers: msg.headers,
+  };
+}
+
 /**
  * Runs `fn` inside a CONSUMER span whose parent is the producer context found in the
  * message headers (so downstream calls made by `fn`, and its log records, continue the

@@ -65,4 +65,10 @@ export {
 } from './paging';
 export { actorOf, callerOf, type Caller } from './caller';
 export { requireId, requireText } from './request-validation';
+export {
+  collectUpload,
+  fileUploadMessages,
+  type CollectUploadOptions,
+  type UploadMessage,
+} from './upload-stream';
 export { findIdPage, type IdPage } from './id-page';

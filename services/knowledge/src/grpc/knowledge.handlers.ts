@@ -1,11 +1,10 @@
 import type { UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { knowledgeV1 } from '@charge/contracts';
 import { DomainError } from '@charge/errors';
-import { callerOf, type CallContext, type Rpc } from '@charge/service-kit';
+import { callerOf, collectUpload, fileUploadMessages, type CallContext, type Rpc } from '@charge/service-kit';
 import type { CollectionUseCases } from '../use-cases/collections';
 import type { DocumentUseCases, UploadHeader } from '../use-cases/documents';
 import type { RetrievalUseCases } from '../use-cases/retrieval';
-import { documentUploadParts } from './file-upload';
 import {
   collectionKind,
   retrievalOptions,
@@ -50,33 +49,16 @@ export function knowledgeHandlers(deps: KnowledgeHandlerDeps): UntypedServiceImp
     ctx: CallContext,
   ): Promise<knowledgeV1.UploadDocumentResponse> {
     const who = caller(ctx);
-    let header: UploadHeader | undefined;
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const message of messages) {
-      if (message.header) {
-        if (header) throw DomainError.invalidArgument('header', 'sent more than once');
-        header = {
-          collectionId: message.header.collectionId,
-          filename: message.header.filename,
-          overwrite: message.header.overwrite,
-        };
+    const { header, bytes } = await collectUpload(messages, {
+      maxBytes: deps.maxDocumentBytes,
+      tooLargeReason: 'DOCUMENT_TOO_LARGE',
+      header: async (h): Promise<UploadHeader> => {
+        const header = { collectionId: h.collectionId, filename: h.filename, overwrite: h.overwrite };
         await documents.checkHeader(ctx.em, who, header);
-      } else if (message.chunk) {
-        if (!header) throw DomainError.invalidArgument('header', 'must be the first message');
-        size += message.chunk.length;
-        if (size > deps.maxDocumentBytes) {
-          throw DomainError.invalidArgument(
-            'chunk',
-            `the file exceeds ${deps.maxDocumentBytes} bytes`,
-            'DOCUMENT_TOO_LARGE',
-          );
-        }
-        chunks.push(message.chunk);
-      }
-    }
-    if (!header) throw DomainError.invalidArgument('header', 'is required');
-    return { document: toDocument(await documents.upload(ctx.em, who, header, Buffer.concat(chunks))) };
+        return header;
+      },
+    });
+    return { document: toDocument(await documents.upload(ctx.em, who, header, bytes)) };
   }
 
   return {
@@ -142,7 +124,16 @@ export function knowledgeHandlers(deps: KnowledgeHandlerDeps): UntypedServiceImp
     uploadDocumentFile: rpc.clientStream<
       knowledgeV1.UploadDocumentFileRequest,
       knowledgeV1.UploadDocumentFileResponse
-    >((messages, ctx) => receiveDocument(documentUploadParts(messages), ctx)),
+    >((messages, ctx) =>
+      receiveDocument(
+        fileUploadMessages(messages, (m) => ({
+          collectionId: m.collectionId,
+          filename: m.filename,
+          overwrite: m.overwrite,
+        })),
+        ctx,
+      ),
+    ),
     listDocuments: rpc.unary<knowledgeV1.ListDocumentsRequest, knowledgeV1.ListDocumentsResponse>(
       async (req, ctx) => {
         const res = await documents.list(ctx.em, caller(ctx), {

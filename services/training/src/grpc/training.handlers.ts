@@ -1,14 +1,13 @@
 import type { UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { trainingV1 } from '@charge/contracts';
 import { DomainError } from '@charge/errors';
-import { callerOf, type CallContext, type Rpc } from '@charge/service-kit';
+import { callerOf, collectUpload, fileUploadMessages, type CallContext, type Rpc } from '@charge/service-kit';
 import { hyperparametersFromProto } from '../domain/hyperparameters';
 import { isTerminal } from '../domain/task-status';
 import type { ConfigInput, ConfigUseCases } from '../use-cases/configs';
 import type { DatasetUseCases, UploadHeader } from '../use-cases/datasets';
 import type { RegistryUseCases } from '../use-cases/registry';
 import type { TaskUseCases } from '../use-cases/tasks';
-import { datasetUploadParts } from './file-upload';
 import {
   datasetKind,
   datasetTypeFilter,
@@ -71,37 +70,18 @@ export function trainingHandlers(deps: TrainingHandlerDeps): UntypedServiceImple
     messages: AsyncIterable<trainingV1.UploadDatasetRequest>,
     ctx: CallContext,
   ): Promise<trainingV1.UploadDatasetResponse> {
-    const who = caller(ctx);
-    let header: UploadHeader | undefined;
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const message of messages) {
-      if (message.header) {
-        if (header) throw DomainError.invalidArgument('header', 'sent more than once');
-        const h = message.header;
-        header = {
-          name: h.name,
-          description: h.description,
-          datasetType: datasetKind('header.dataset_type', h.datasetType),
-          isPublic: h.isPublic,
-          fileName: h.fileName,
-        };
-      } else if (message.chunk) {
-        if (!header) throw DomainError.invalidArgument('header', 'must be the first message');
-        size += message.chunk.length;
-        if (size > deps.maxDatasetBytes) {
-          throw DomainError.invalidArgument(
-            'chunk',
-            `the file exceeds ${deps.maxDatasetBytes} bytes`,
-            'DATASET_TOO_LARGE',
-          );
-        }
-        chunks.push(message.chunk);
-      }
-    }
-    if (!header) throw DomainError.invalidArgument('header', 'is required');
-    const row = await datasets.upload(ctx.em, who, header, Buffer.concat(chunks));
-    return { dataset: toDataset(row) };
+    const { header, bytes } = await collectUpload(messages, {
+      maxBytes: deps.maxDatasetBytes,
+      tooLargeReason: 'DATASET_TOO_LARGE',
+      header: (h): UploadHeader => ({
+        name: h.name,
+        description: h.description,
+        datasetType: datasetKind('header.dataset_type', h.datasetType),
+        isPublic: h.isPublic,
+        fileName: h.fileName,
+      }),
+    });
+    return { dataset: toDataset(await datasets.upload(ctx.em, caller(ctx), header, bytes)) };
   }
 
   return {
@@ -111,7 +91,18 @@ export function trainingHandlers(deps: TrainingHandlerDeps): UntypedServiceImple
     uploadDatasetFile: rpc.clientStream<
       trainingV1.UploadDatasetFileRequest,
       trainingV1.UploadDatasetFileResponse
-    >((messages, ctx) => receiveDataset(datasetUploadParts(messages), ctx)),
+    >((messages, ctx) =>
+      receiveDataset(
+        fileUploadMessages(messages, (m) => ({
+          name: m.name,
+          description: m.description,
+          datasetType: m.datasetType,
+          isPublic: m.isPublic,
+          fileName: m.fileName,
+        })),
+        ctx,
+      ),
+    ),
     listDatasets: rpc.unary<trainingV1.ListDatasetsRequest, trainingV1.ListDatasetsResponse>(
       async (req, ctx) => {
         const res = await datasets.list(ctx.em, caller(ctx), {

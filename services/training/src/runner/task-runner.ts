@@ -11,6 +11,7 @@ import {
   ensureStream,
   eventMetricsOf,
   failSpan,
+  jetStreamSpanOptions,
   startConsumerSpan,
   STREAMS,
   type JobOutcome,
@@ -117,36 +118,26 @@ export class TrainingRunner {
   private process(msg: JsMsg): Promise<void> {
     const stream = STREAMS.TRAINING_JOBS.name;
     const finish = eventMetricsOf(this.options.nc)?.startHandling(stream, this.options.durable);
-    return startConsumerSpan(
-      {
-        subject: msg.subject,
-        stream,
-        consumer: this.options.durable,
-        messageId: msg.headers?.get('Nats-Msg-Id') || undefined,
-        deliveryCount: msg.info.deliveryCount,
-        headers: msg.headers,
-      },
-      async (span) => {
-        let outcome: JobOutcome = 'ack';
-        try {
-          const result = await this.handle(msg);
-          if (result === 'malformed') outcome = 'term';
-          else if (result === 'requeue') {
-            outcome = 'nak';
-            msg.nak(1000);
-          } else msg.ack();
-        } catch (error) {
+    return startConsumerSpan(jetStreamSpanOptions(msg, stream, this.options.durable), async (span) => {
+      let outcome: JobOutcome = 'ack';
+      try {
+        const result = await this.handle(msg);
+        if (result === 'malformed') outcome = 'term';
+        else if (result === 'requeue') {
           outcome = 'nak';
-          this.options.logger.error({ err: error }, 'training job failed; it will be redelivered');
-          failSpan(span, error, outcome);
-          msg.nak(2000);
-        } finally {
-          span.setAttribute('messaging.nats.outcome', outcome);
-          span.end();
-          finish?.(outcome);
-        }
-      },
-    );
+          msg.nak(1000);
+        } else msg.ack();
+      } catch (error) {
+        outcome = 'nak';
+        this.options.logger.error({ err: error }, 'training job failed; it will be redelivered');
+        failSpan(span, error, outcome);
+        msg.nak(2000);
+      } finally {
+        span.setAttribute('messaging.nats.outcome', outcome);
+        span.end();
+        finish?.(outcome);
+      }
+    });
   }
 
   private async handle(msg: JsMsg): Promise<Outcome | 'malformed'> {
