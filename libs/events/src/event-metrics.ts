@@ -1,5 +1,6 @@
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
+import { Histogram, labels, secondsSince } from '@charge/metrics';
 import type { OutboxBacklog } from './outbox-relay';
 
 /** What a handler's message ended as. */
@@ -7,13 +8,6 @@ export type JobOutcome = 'ack' | 'nak' | 'term';
 
 /** Handling-time buckets in seconds: jobs run from milliseconds (audit rows) to hours (training). */
 export const JOB_BUCKETS_S = [0.005, 0.025, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600];
-
-interface Series {
-  labels: string;
-  count: number;
-  sum: number;
-  buckets: number[];
-}
 
 /** Something that counts what is waiting in an outbox (OutboxRelay). */
 export interface OutboxBacklogSource {
@@ -36,7 +30,11 @@ export interface EventMetricsOptions {
  * (service-kit's startBackbone does this and adds the instance to the service's registry).
  */
 export class EventMetrics {
-  private readonly handled = new Map<string, Series>();
+  private readonly handled = new Histogram(
+    'jetstream_consumer_handling_seconds',
+    'Time from delivery of a message to its ack, nak or term, by stream, consumer and outcome.',
+    JOB_BUCKETS_S,
+  );
   private readonly consumers = new Map<string, { stream: string; consumer: string }>();
   private readonly streams = new Set<string>();
   private readonly outboxes = new Map<string, OutboxBacklogSource>();
@@ -70,33 +68,13 @@ export class EventMetrics {
     return (outcome) => {
       if (done) return;
       done = true;
-      const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-      const labels = `stream="${esc(stream)}",consumer="${esc(consumer)}",outcome="${outcome}"`;
-      let series = this.handled.get(labels);
-      if (!series) {
-        series = { labels, count: 0, sum: 0, buckets: JOB_BUCKETS_S.map(() => 0) };
-        this.handled.set(labels, series);
-      }
-      series.count += 1;
-      series.sum += seconds;
-      for (let i = 0; i < JOB_BUCKETS_S.length; i++) if (seconds <= JOB_BUCKETS_S[i]) series.buckets[i] += 1;
+      this.handled.observe(labels({ stream, consumer, outcome }), secondsSince(t0));
     };
   }
 
   /** The metrics as exposition text; queue depths and backlog are read now. */
   async collect(): Promise<string> {
-    const lines = [
-      '# HELP jetstream_consumer_handling_seconds Time from delivery of a message to its ack, nak or term, by stream, consumer and outcome.',
-      '# TYPE jetstream_consumer_handling_seconds histogram',
-    ];
-    for (const s of this.handled.values()) {
-      JOB_BUCKETS_S.forEach((b, i) =>
-        lines.push(`jetstream_consumer_handling_seconds_bucket{${s.labels},le="${b}"} ${s.buckets[i]}`),
-      );
-      lines.push(`jetstream_consumer_handling_seconds_bucket{${s.labels},le="+Inf"} ${s.count}`);
-      lines.push(`jetstream_consumer_handling_seconds_sum{${s.labels}} ${s.sum}`);
-      lines.push(`jetstream_consumer_handling_seconds_count{${s.labels}} ${s.count}`);
-    }
+    const lines = this.handled.render();
 
     const depths = await this.queueDepths();
     lines.push(
@@ -123,11 +101,12 @@ export class EventMetrics {
       lines.push(
         '# HELP outbox_pending_messages Messages staged in the outbox and not yet published.',
         '# TYPE outbox_pending_messages gauge',
-        ...found.map((b) => `outbox_pending_messages{schema="${esc(b.schema)}"} ${b.backlog.messages}`),
+        ...found.map((b) => `outbox_pending_messages{${labels({ schema: b.schema })}} ${b.backlog.messages}`),
         '# HELP outbox_oldest_message_age_seconds Age of the oldest message waiting in the outbox (0 when empty).',
         '# TYPE outbox_oldest_message_age_seconds gauge',
         ...found.map(
-          (b) => `outbox_oldest_message_age_seconds{schema="${esc(b.schema)}"} ${b.backlog.oldestAgeSeconds}`,
+          (b) =>
+            `outbox_oldest_message_age_seconds{${labels({ schema: b.schema })}} ${b.backlog.oldestAgeSeconds}`,
         ),
       );
     }
@@ -152,7 +131,7 @@ export class EventMetrics {
     const found = new Map<string, { labels: string; pending: number; ackPending: number }>();
     const add = (stream: string, consumer: string, pending: number, ackPending: number) =>
       found.set(`${stream}\u0000${consumer}`, {
-        labels: `stream="${esc(stream)}",consumer="${esc(consumer)}"`,
+        labels: labels({ stream, consumer }),
         pending,
         ackPending,
       });
@@ -188,8 +167,4 @@ export function bindEventMetrics(nc: NatsConnection, metrics: EventMetrics): voi
 /** The EventMetrics bound to `nc`, if any. */
 export function eventMetricsOf(nc: NatsConnection): EventMetrics | undefined {
   return bound.get(nc);
-}
-
-function esc(value: string): string {
-  return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
 }

@@ -1,16 +1,10 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { status } from '@grpc/grpc-js';
+import { Counter, Histogram, labels, secondsSince } from '@charge/metrics';
 
 /** Latency buckets in seconds (the gateway's, so the two histograms line up). */
 export const RPC_BUCKETS_S = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
-
-interface Histogram {
-  labels: string;
-  count: number;
-  sum: number;
-  buckets: number[];
-}
 
 /** More metrics for the same endpoint (e.g. @charge/events' EventMetrics), read at scrape time. */
 export interface MetricsCollector {
@@ -25,8 +19,15 @@ export interface MetricsCollector {
  * collectors (queue depths, job durations: startBackbone adds them) are served with it.
  */
 export class RpcMetrics {
-  private readonly handled = new Map<string, number>();
-  private readonly latency = new Map<string, Histogram>();
+  private readonly handled = new Counter(
+    'grpc_server_handled_total',
+    'RPCs completed on the server, by method and gRPC code.',
+  );
+  private readonly latency = new Histogram(
+    'grpc_server_handling_seconds',
+    'Time from the start of an RPC to its final status.',
+    RPC_BUCKETS_S,
+  );
   private readonly collectors = new Set<MetricsCollector>();
   private inflight = 0;
 
@@ -54,18 +55,9 @@ export class RpcMetrics {
       if (done) return;
       done = true;
       this.inflight -= 1;
-      const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
       const method = methodLabels(path);
-      const counterKey = `${method},grpc_code="${status[code] ?? String(code)}"`;
-      this.handled.set(counterKey, (this.handled.get(counterKey) ?? 0) + 1);
-      let series = this.latency.get(method);
-      if (!series) {
-        series = { labels: method, count: 0, sum: 0, buckets: RPC_BUCKETS_S.map(() => 0) };
-        this.latency.set(method, series);
-      }
-      series.count += 1;
-      series.sum += seconds;
-      for (let i = 0; i < RPC_BUCKETS_S.length; i++) if (seconds <= RPC_BUCKETS_S[i]) series.buckets[i] += 1;
+      this.handled.inc(`${method},grpc_code="${status[code] ?? String(code)}"`);
+      this.latency.observe(method, secondsSince(t0));
     };
   }
 
@@ -76,23 +68,12 @@ export class RpcMetrics {
 
   render(): string {
     const lines = [
-      '# HELP grpc_server_handled_total RPCs completed on the server, by method and gRPC code.',
-      '# TYPE grpc_server_handled_total counter',
-      ...[...this.handled].map(([labels, n]) => `grpc_server_handled_total{${labels}} ${n}`),
-      '# HELP grpc_server_handling_seconds Time from the start of an RPC to its final status.',
-      '# TYPE grpc_server_handling_seconds histogram',
+      ...this.handled.render(),
+      ...this.latency.render(),
+      '# HELP grpc_server_in_flight RPCs being handled.',
+      '# TYPE grpc_server_in_flight gauge',
+      `grpc_server_in_flight ${this.inflight}`,
     ];
-    for (const s of this.latency.values()) {
-      RPC_BUCKETS_S.forEach((b, i) =>
-        lines.push(`grpc_server_handling_seconds_bucket{${s.labels},le="${b}"} ${s.buckets[i]}`),
-      );
-      lines.push(`grpc_server_handling_seconds_bucket{${s.labels},le="+Inf"} ${s.count}`);
-      lines.push(`grpc_server_handling_seconds_sum{${s.labels}} ${s.sum}`);
-      lines.push(`grpc_server_handling_seconds_count{${s.labels}} ${s.count}`);
-    }
-    lines.push('# HELP grpc_server_in_flight RPCs being handled.');
-    lines.push('# TYPE grpc_server_in_flight gauge');
-    lines.push(`grpc_server_in_flight ${this.inflight}`);
     return `${lines.join('\n')}\n`;
   }
 }
@@ -100,11 +81,7 @@ export class RpcMetrics {
 /** `/charge.auth.v1.AuthService/GetMe` → `grpc_service="charge.auth.v1.AuthService",grpc_method="GetMe"`. */
 function methodLabels(path: string): string {
   const [, service = '', method = path] = path.split('/');
-  return `grpc_service="${esc(service)}",grpc_method="${esc(method)}"`;
-}
-
-function esc(value: string): string {
-  return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+  return labels({ grpc_service: service, grpc_method: method });
 }
 
 export interface MetricsServer {

@@ -1,0 +1,1 @@
+export { Counter, Histogram, labelValue, labels, secondsSince } from './exposition';
