@@ -458,6 +458,9 @@ describe('knowledge service', () => {
     expect(hits[0].primaryTag).toBe('停充码=1001');
     expect(hits[0].matchedBy).toContain(K.MatchSource.MATCH_SOURCE_VECTOR);
     expect(embedRequests - requestsBefore).toBe(6);
+    // The query's embedding is cached: asking again does not call the embeddings server.
+    expect((await retrieve([faults.id], '停充码=1001'))[0].primaryTag).toBe('停充码=1001');
+    expect(embedRequests - requestsBefore).toBe(6);
   });
 
   test('access: private collections hidden, public ones readable by all and managed by admins only', async () => {

@@ -29,8 +29,21 @@ export class Tokenizer {
   }
 }
 
-/** Tokens safe inside a `to_tsquery('simple', …)` expression: letters and digits only. */
-export function tsqueryOf(tokens: string[]): string {
-  const clean = [...new Set(tokens.map((t) => t.replace(/[^\p{L}\p{N}]/gu, '')).filter(Boolean))];
-  return clean.map((t) => `'${t}'`).join(' | ');
+/**
+ * The tokens keyword search looks for: single characters are dropped when longer tokens
+ * exist (in Chinese they occur in a large share of all chunks and mean little alone).
+ */
+export function keywordTokens(tokens: string[]): string[] {
+  const long = tokens.filter((t) => [...t].length > 1);
+  return long.length ? long : tokens;
 }
+
+/** Distinct tokens safe inside a `to_tsquery('simple', …)` expression: letters and digits, quoted. */
+export function tsqueryTokens(tokens: string[]): string[] {
+  const clean = [...new Set(tokens.map((t) => t.replace(/[^\p{L}\p{N}]/gu, '')).filter(Boolean))];
+  return clean.map((t) => `'${t}'`);
+}
+
+/** A `to_tsquery('simple', …)` expression of the tokens, joined by `op`. */
+export const tsqueryOf = (tokens: string[], op: '|' | '&' = '|'): string =>
+  tsqueryTokens(tokens).join(` ${op} `);

@@ -27,6 +27,9 @@ import { embedText } from '../domain/embed-text';
 /** Chunks embedded, added to Chroma and inserted per step (Chroma's bare-insert batch size). */
 const EMBED_BATCH = 1000;
 
+/** Ingests at least this large refresh the chunk table's planner statistics. */
+const ANALYZE_AFTER_CHUNKS = 10_000;
+
 /** A reindex switched the collection's Chroma collection while this ingest was writing to the old one. */
 class CollectionSwitched extends Error {}
 
@@ -163,6 +166,13 @@ export class IngestWorker {
         await log.flushed();
         return this.complete(tem, documentId, doc.collectionId, chromaName, parsed);
       });
+      // Fresh statistics after a large ingest, so that the planner keeps choosing the GIN
+      // index for keyword search (autovacuum would get there, later).
+      if (parsed.chunks.length >= ANALYZE_AFTER_CHUNKS) {
+        void sql(em, 'analyze knowledge.knowledge_chunks').catch((e) =>
+          this.logger.warn({ err: e }, 'could not analyze the chunk table'),
+        );
+      }
       if (replaced) {
         await this.deps.chroma
           .remove(chromaName, replaced.vectorIds)

@@ -2,11 +2,13 @@ import { IsolationLevel, type EntityManager, type FilterQuery } from '@mikro-orm
 import { DomainError, isDomainError } from '@charge/errors';
 import { fusedScore, tagQueries, type Candidate, type Fusion } from '../domain/fusion';
 import { normaliseValue } from '../domain/tabular';
-import { tsqueryOf, type Tokenizer } from '../domain/tokenizer';
-import type { CollectionRow } from '../persistence/collection.entity';
+import { keywordTokens, tsqueryTokens, type Tokenizer } from '../domain/tokenizer';
+import { CollectionEntity, type CollectionRow } from '../persistence/collection.entity';
+import type { VectorHit } from '../vector/chroma-store';
+import { chunkRows, postgresCandidates, type ChunkHit } from './candidate-sql';
 import { RagQueryEntity, type RagQueryRow } from '../persistence/rag-query.entity';
 import { findIdPage } from '@charge/service-kit';
-import { canManage, checkId, sql, type Caller, type UseCaseDeps } from './caller';
+import { canManage, canRead, checkId, type Caller, type UseCaseDeps } from './caller';
 import type { CollectionUseCases } from './collections';
 import type { AnswerSynthesizer } from '../llm/answer-synthesizer';
 
@@ -41,21 +43,6 @@ export interface Passage {
     heading: string;
   };
 }
-
-interface ChunkHit {
-  id: string;
-  document_id: number;
-  collection_id: number;
-  ordinal: number;
-  content: string;
-  primary_key: string | null;
-  primary_tag: string | null;
-  metadata: { row?: number; sheet?: string; page?: number; heading?: string } | null;
-  filename: string;
-}
-
-const CHUNK_COLUMNS = `c.id, c.document_id, c.collection_id, c.ordinal, c.content, c.primary_key, c.primary_tag,
-  c.metadata, d.filename`;
 
 /** SQL conditions (on `c` chunks and `d` documents) for the metadata filters. */
 function filterSql(filters: Record<string, string>): { where: string; params: unknown[] } {
@@ -98,7 +85,40 @@ function assertActive(collection: CollectionRow): CollectionRow {
   return collection;
 }
 
+/** Query embeddings kept (per model and query text). */
+const QUERY_VECTOR_CACHE = 1000;
+
+/** A passage from its chunk row and its fused candidate. */
+function toPassage(row: ChunkHit, c: Candidate, score: number): Passage {
+  const matchedBy: MatchSource[] = [];
+  if (c.exact) matchedBy.push('exact');
+  if (c.keywordRank) matchedBy.push('keyword');
+  if (c.vectorRank) matchedBy.push('vector');
+  const meta = row.metadata ?? {};
+  return {
+    content: row.content,
+    score,
+    matchedBy,
+    vectorScore: c.vectorScore ?? 0,
+    keywordScore: c.keywordScore ?? 0,
+    primaryTag: row.primary_tag ? `${row.primary_key}=${row.primary_tag}` : '',
+    citation: {
+      collectionId: row.collection_id,
+      documentId: row.document_id,
+      filename: row.filename,
+      chunkId: row.id,
+      ordinal: row.ordinal,
+      row: meta.row ?? 0,
+      sheet: meta.sheet ?? '',
+      page: meta.page ?? 0,
+      heading: meta.heading ?? '',
+    },
+  };
+}
+
 export class RetrievalUseCases {
+  private readonly queryVectors = new Map<string, number[]>();
+
   constructor(
     private readonly deps: UseCaseDeps,
     private readonly collections: CollectionUseCases,
@@ -161,112 +181,50 @@ export class RetrievalUseCases {
     signal?: AbortSignal,
   ): Promise<Passage[]> {
     const { topK, threshold, vectorWeight } = options;
-    const cols: CollectionRow[] = [];
-    for (const id of ids) cols.push(assertActive(await this.collections.get(em, caller, id)));
+    const cols = await this.readable(em, caller, ids);
     const filter = filterSql(options.filters);
     const depth = Math.min(200, topK * 4);
-    const candidates = new Map<string, Candidate>();
-    const candidate = (id: string) => {
-      let c = candidates.get(id);
-      if (!c) candidates.set(id, (c = { id, exact: false }));
-      return c;
-    };
 
-    // Vector search (embedding + Chroma) runs while Postgres does the exact and keyword search.
-    const vectorHits = (async () => {
-      const hits: { id: string; similarity: number }[] = [];
-      if (vectorWeight === 0) return hits;
-      const vectorsByModel = new Map<string, number[]>();
-      for (const col of cols) {
-        if (!col.chromaCollectionId || !col.chunkCount) continue;
-        let vector = vectorsByModel.get(col.embeddingModel);
-        if (!vector) {
-          [vector] = await this.deps.embeddings.get(col.embeddingModel).embed([q], signal);
-          vectorsByModel.set(col.embeddingModel, vector);
-        }
-        hits.push(...(await this.vectorQuery(col.chromaCollectionId, vector, depth)));
-      }
-      return hits.sort((a, b) => b.similarity - a.similarity);
-    })();
+    // Vector search (query embedding + Chroma) runs while Postgres finds the exact and keyword hits.
+    const vectorHits = this.vectorHits(cols, q, depth, vectorWeight, signal);
     vectorHits.catch(() => undefined); // awaited below; no unhandled rejection meanwhile
 
-    // Exact primary tag.
     const tags = tagQueries(q, normaliseValue);
-    if (tags.values.length) {
-      const rows = await sql<{ id: string }>(
-        em,
-        `select c.id from knowledge.knowledge_chunks c join knowledge.knowledge_documents d on d.id = c.document_id
-         where c.collection_id in (?) and c.primary_tag in (?)${tags.key ? ' and c.primary_key = ?' : ''}${filter.where}
-         order by c.document_id, c.ordinal limit ?`,
-        [ids, tags.values, ...(tags.key ? [tags.key] : []), ...filter.params, MAX_TOP_K],
-      );
-      for (const r of rows) candidate(r.id).exact = true;
-    }
-
-    // Keyword: jieba tokens against the tsvector.
-    const tsquery = tsqueryOf(this.tokenizer.queryTokens(q));
-    if (tsquery) {
-      const rows = await sql<{ id: string; rank: number }>(
-        em,
-        `select c.id, ts_rank(c.tsv, q) as rank
-         from knowledge.knowledge_chunks c join knowledge.knowledge_documents d on d.id = c.document_id,
-              to_tsquery('simple', ?) q
-         where c.collection_id in (?) and c.tsv @@ q${filter.where}
-         order by rank desc, c.id limit ?`,
-        [tsquery, ids, ...filter.params, depth],
-      );
-      const best = rows.length ? Number(rows[0].rank) || 1 : 1;
-      rows.forEach((r, i) => {
-        const c = candidate(r.id);
-        c.keywordRank = i + 1;
-        c.keywordScore = Math.min(1, Number(r.rank) / best);
+    const tokens = tsqueryTokens(keywordTokens(this.tokenizer.queryTokens(q)));
+    const rows = await postgresCandidates(em, {
+      collectionIds: ids,
+      tags: tags.values.length ? { ...tags, limit: MAX_TOP_K } : undefined,
+      keyword: tokens.length ? { tokens, depth } : undefined,
+      filter,
+    });
+    const candidates = new Map<string, Candidate>();
+    const found = new Map<string, ChunkHit>();
+    const best = Math.max(0, ...rows.map((r) => Number(r.keyword_rank) || 0)) || 1;
+    for (const r of rows) {
+      found.set(r.id, r);
+      candidates.set(r.id, {
+        id: r.id,
+        exact: r.exact,
+        ...(r.keyword_pos
+          ? { keywordRank: Number(r.keyword_pos), keywordScore: Math.min(1, Number(r.keyword_rank) / best) }
+          : {}),
       });
     }
-
-    const hits = await vectorHits;
-    hits.slice(0, depth).forEach((h, i) => {
-      const c = candidate(h.id);
+    const hits = (await vectorHits).slice(0, depth);
+    hits.forEach((h, i) => {
+      let c = candidates.get(h.id);
+      if (!c) candidates.set(h.id, (c = { id: h.id, exact: false }));
       c.vectorRank = i + 1;
       c.vectorScore = h.similarity;
     });
+    // Rows of the vector-only hits (only chunks Postgres knows, passing the filters).
+    const missing = hits.map((h) => h.id).filter((id) => !found.has(id));
+    for (const row of await chunkRows(em, missing, ids, filter)) found.set(row.id, row);
 
-    if (!candidates.size) return [];
-    // Only chunks Postgres knows (completed documents) that pass the filters.
-    const rows = await sql<ChunkHit>(
-      em,
-      `select ${CHUNK_COLUMNS} from knowledge.knowledge_chunks c
-       join knowledge.knowledge_documents d on d.id = c.document_id
-       where c.id in (?) and c.collection_id in (?)${filter.where}`,
-      [[...candidates.keys()], ids, ...filter.params],
-    );
-    const fusion = options.fusion;
-    return rows
+    return [...found.values()]
       .map((row) => {
         const c = candidates.get(row.id)!;
-        const matchedBy: MatchSource[] = [];
-        if (c.exact) matchedBy.push('exact');
-        if (c.keywordRank) matchedBy.push('keyword');
-        if (c.vectorRank) matchedBy.push('vector');
-        const meta = row.metadata ?? {};
-        return {
-          content: row.content,
-          score: fusedScore(c, fusion, vectorWeight),
-          matchedBy,
-          vectorScore: c.vectorScore ?? 0,
-          keywordScore: c.keywordScore ?? 0,
-          primaryTag: row.primary_tag ? `${row.primary_key}=${row.primary_tag}` : '',
-          citation: {
-            collectionId: row.collection_id,
-            documentId: row.document_id,
-            filename: row.filename,
-            chunkId: row.id,
-            ordinal: row.ordinal,
-            row: meta.row ?? 0,
-            sheet: meta.sheet ?? '',
-            page: meta.page ?? 0,
-            heading: meta.heading ?? '',
-          },
-        };
+        return toPassage(row, c, fusedScore(c, options.fusion, vectorWeight));
       })
       .filter((p) => p.matchedBy.includes('exact') || p.score >= threshold)
       .sort(
@@ -278,11 +236,62 @@ export class RetrievalUseCases {
       .slice(0, topK);
   }
 
+  /** The named collections, each readable by the caller and active (one query). */
+  private async readable(em: EntityManager, caller: Caller, ids: number[]): Promise<CollectionRow[]> {
+    for (const id of ids) checkId('collection_ids', id);
+    const rows = await em.find(CollectionEntity, { id: { $in: ids } }, { refresh: true });
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    return ids.map((id) => {
+      const row = byId.get(id);
+      if (!row || !canRead(caller, row)) throw DomainError.notFound('collection', id);
+      return assertActive(row);
+    });
+  }
+
+  /** Chroma top-k over every collection with vectors, best first (one query embedding per model). */
+  private async vectorHits(
+    cols: CollectionRow[],
+    q: string,
+    depth: number,
+    vectorWeight: number,
+    signal?: AbortSignal,
+  ): Promise<VectorHit[]> {
+    if (vectorWeight === 0) return [];
+    const searched = cols.filter((c) => c.chromaCollectionId && c.chunkCount);
+    const results = await Promise.all(
+      searched.map(async (col) =>
+        this.vectorQuery(
+          col.chromaCollectionId!,
+          await this.queryVector(col.embeddingModel, q, signal),
+          depth,
+        ),
+      ),
+    );
+    return results.flat().sort((a, b) => b.similarity - a.similarity);
+  }
+
+  /** Query embeddings are cached per model and text (repeated questions, retries), least recently used out. */
+  private async queryVector(model: string, q: string, signal?: AbortSignal): Promise<number[]> {
+    const key = `${model}\u0000${q}`;
+    const cached = this.queryVectors.get(key);
+    if (cached) {
+      this.queryVectors.delete(key);
+      this.queryVectors.set(key, cached);
+      return cached;
+    }
+    const [vector] = await this.deps.embeddings.get(model).embed([q], signal);
+    this.queryVectors.set(key, vector);
+    if (this.queryVectors.size > QUERY_VECTOR_CACHE) {
+      this.queryVectors.delete(this.queryVectors.keys().next().value!);
+    }
+    return vector;
+  }
+
   /**
    * A reindex drops the old Chroma collection right after switching to the new one: a query
    * whose snapshot still names the old one then answers from exact and keyword hits alone.
    */
-  private async vectorQuery(name: string, vector: number[], k: number) {
+  private async vectorQuery(name: string, vector: number[], k: number): Promise<VectorHit[]> {
     try {
       return await this.deps.chroma.query(name, vector, k);
     } catch (error) {
