@@ -103,7 +103,13 @@ describe('ReindexCollection streams into a new Chroma collection and switches at
         'update knowledge.knowledge_collections set chroma_collection_id = $1 where id = $2',
         [fresh, target.id],
       );
-      await new Promise((r) => setTimeout(r, 300)); // the ingest reaches its first insert meanwhile
+      // The ingest has read the (old) collection once it marks the document processing; its
+      // chunk inserts then wait for this transaction.
+      const [seen] = await eventually(
+        () => h.rows('select upload_status from knowledge.knowledge_documents where id = $1', [uploaded.id]),
+        ([d]) => d.upload_status !== 'uploading',
+      );
+      expect(seen).toEqual({ upload_status: 'processing' });
       await switcher.query('commit');
       return uploaded;
     });
