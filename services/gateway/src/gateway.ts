@@ -288,7 +288,7 @@ export class Gateway {
     const limit = this.config.MAX_UPLOAD_BYTES;
     const declared = Number(headerValue(req, 'content-length') ?? NaN);
     if (declared > limit) {
-      req.resume();
+      discardBody(req, drainCap(limit));
       sendError(res, status.RESOURCE_EXHAUSTED, `upload exceeds ${limit} bytes`, 413);
       return Promise.resolve();
     }
@@ -336,8 +336,11 @@ export class Gateway {
         return call.write(Buffer.from(message));
       };
       req.on('data', (chunk: Buffer) => {
-        if (tooLarge) return;
         received += chunk.length;
+        if (tooLarge) {
+          if (received > drainCap(limit)) req.destroy();
+          return;
+        }
         if (received > limit) {
           tooLarge = true;
           call.cancel();
@@ -413,9 +416,27 @@ function headerValue(req: IncomingMessage, name: string): string | undefined {
   return Array.isArray(v) ? v.join(', ') : v;
 }
 
+/** How much of a refused body is read and dropped before the connection is cut: 8× the limit, at most 64 MiB. */
+const drainCap = (limit: number) => Math.min(limit * 8, 64 * 1024 * 1024);
+
+/**
+ * Reads and drops what is left of a refused request body, so that a client still sending it
+ * is not cut off (EPIPE) before it reads the error, up to `cap` bytes; past that the
+ * connection is dropped.
+ */
+function discardBody(req: IncomingMessage, cap: number): void {
+  let seen = 0;
+  req.on('data', (chunk: Buffer) => {
+    seen += chunk.length;
+    if (seen > cap) req.destroy();
+  });
+  req.resume();
+}
+
 /**
  * Reads a whole (small) body, refusing more than `limit` bytes. An oversized body is
- * drained (up to 8× the limit) so the client can read the 413, then the connection closes.
+ * drained (up to 8× the limit) so the client can read the 413 (the connection stays open
+ * meanwhile); past that the connection is dropped.
  */
 export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
@@ -457,9 +478,9 @@ export function sendError(
 ): void {
   grpcCodes.set(res, code);
   if (res.headersSent) return void res.destroy();
-  const headers: Record<string, string> = { 'content-type': 'application/json' };
-  if (httpStatus === 413) headers.connection = 'close';
-  res.writeHead(httpStatus ?? httpStatusOf(code), headers);
+  // No `connection: close` on a 413: closing while the client still sends its body would
+  // cut it off (EPIPE) before it reads the answer; callers drain the body, bounded.
+  res.writeHead(httpStatus ?? httpStatusOf(code), { 'content-type': 'application/json' });
   res.end(JSON.stringify(errorBody(code, message, trailers, domain)));
 }
 

@@ -52,7 +52,8 @@ export async function handleGrpcWeb(
   try {
     body = await call.readBody();
   } catch {
-    res.writeHead(413, { 'content-type': 'text/plain', connection: 'close' });
+    // readBody drains the rest (bounded): no `connection: close`, so the client reads this.
+    res.writeHead(413, { 'content-type': 'text/plain' });
     res.end('request body too large');
     return;
   }

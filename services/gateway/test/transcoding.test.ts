@@ -2,6 +2,7 @@
  * Transcoding features beyond the platform's current contracts, on a test-only contract
  * (test/fixtures/gwtest/v1/files.proto, built with buf) served by a real gRPC server.
  */
+import { connect } from 'node:net';
 import type { RunningService } from '@charge/service-kit';
 import { startTestService } from '@charge/testing';
 import { build, type GatewayHandle } from '../src/app';
@@ -79,6 +80,39 @@ describe('gateway transcoding (fixture contract)', () => {
       duplex: 'half',
     } as RequestInit);
     expect(streamed.status).toBe(413);
+  });
+
+  test('a refused upload is drained, not cut off: the client keeps sending, reads the 413, and the connection lives on', async () => {
+    const { port } = new URL(handle.url!);
+    const socket = connect(Number(port), '127.0.0.1');
+    await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+    let received = '';
+    socket.on('data', (d: Buffer) => (received += d.toString('latin1')));
+    const errors: Error[] = [];
+    socket.on('error', (e) => errors.push(e));
+    const size = 3 * MAX_UPLOAD;
+    socket.write(
+      `POST /v1/buckets/b1/files/big:upload HTTP/1.1\r\nhost: x\r\ncontent-type: application/octet-stream\r\ncontent-length: ${size}\r\n\r\n`,
+    );
+    socket.write(Buffer.alloc(64 * 1024));
+    // The answer comes while most of the body is still to be sent.
+    const until = async (pred: () => boolean) => {
+      for (let i = 0; i < 200 && !pred(); i++) await new Promise((r) => setTimeout(r, 10));
+    };
+    await until(() => received.includes('}'));
+    expect(received).toMatch(/^HTTP\/1\.1 413 /);
+    expect(received.toLowerCase()).not.toContain('connection: close');
+    for (let sent = 64 * 1024; sent < size; sent += 256 * 1024) {
+      socket.write(Buffer.alloc(Math.min(256 * 1024, size - sent)));
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    // The same connection then serves the next request.
+    received = '';
+    socket.write('GET /healthz HTTP/1.1\r\nhost: x\r\n\r\n');
+    await until(() => received.includes('SERVING'));
+    socket.destroy();
+    expect(errors).toEqual([]);
+    expect(received).toMatch(/^HTTP\/1\.1 200 /);
   });
 
   test('HttpBody download: the content type and bytes of the response message, `**` bindings', async () => {
