@@ -17,7 +17,6 @@ import * as path from 'node:path';
 import type { ServiceError } from '@grpc/grpc-js';
 import { analysisV1 } from '@charge/contracts';
 import { writeSampleSession } from '@charge/gbt27930';
-import { createOrm, migrateOrm } from '@charge/service-kit';
 import {
   clientFor,
   createTestDatabase,
@@ -26,6 +25,7 @@ import {
   TestTokenIssuer,
   unary,
   withToken,
+  migrateSchemas,
 } from '@charge/testing';
 import { build } from '../services/analysis/src/app';
 import { loadConfig } from '../services/analysis/src/config';
@@ -67,9 +67,7 @@ async function timeService(file: string): Promise<{ seconds: number; upload: num
   const nats = await TestNatsServer.start();
   const issuer = await TestTokenIssuer.start();
   const blobDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-analysis-blobs-'));
-  const orm = await createOrm({ schema: SCHEMA, entities, migrations, databaseUrl: db.url });
-  await migrateOrm(orm, SCHEMA);
-  await orm.close();
+  await migrateSchemas(db.url, { SCHEMA, entities, migrations });
   const service = await startTestService(
     { name: 'analysis', loadConfig, build },
     {

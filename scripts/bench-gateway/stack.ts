@@ -9,8 +9,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
-import { createOrm, migrateOrm, type RunningService } from '@charge/service-kit';
-import { createTestDatabase, startTestService, TestNatsServer } from '@charge/testing';
+import type { RunningService } from '@charge/service-kit';
+import { createTestDatabase, migrateSchemas, startTestService, TestNatsServer } from '@charge/testing';
 import * as analysisApp from '../../services/analysis/src/app';
 import * as analysisConfig from '../../services/analysis/src/config';
 import * as analysisSchema from '../../services/analysis/src/persistence/schema';
@@ -85,19 +85,7 @@ export async function startStack(cleanup: Cleanup): Promise<Stack> {
   const scratch = mkdtempSync(path.join(tmpdir(), 'bench-gw-'));
   cleanup.add('scratch dir', async () => rmSync(scratch, { recursive: true, force: true }));
 
-  for (const mod of [authSchema, analysisSchema]) {
-    const orm = await createOrm({
-      schema: mod.SCHEMA,
-      entities: mod.entities,
-      migrations: mod.migrations,
-      databaseUrl: db.url,
-    });
-    try {
-      await migrateOrm(orm, mod.SCHEMA);
-    } finally {
-      await orm.close();
-    }
-  }
+  await migrateSchemas(db.url, authSchema, analysisSchema);
   const auth = await startTestService(
     { name: 'auth', loadConfig: authConfig.loadConfig, build: authApp.build },
     {

@@ -15,6 +15,7 @@ import {
   withToken,
   type TestDatabase,
   eventually,
+  migrateSchemas,
 } from '@charge/testing';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -39,16 +40,7 @@ describe('platform: auth + audit', () => {
     db = await createTestDatabase('platform');
     nats = await TestNatsServer.start();
     keyDir = mkdtempSync(path.join(tmpdir(), 'ct-key-'));
-    for (const mod of [auditSchema, authSchema]) {
-      const orm = await createOrm({
-        schema: mod.SCHEMA,
-        entities: mod.entities,
-        migrations: mod.migrations,
-        databaseUrl: db.url,
-      });
-      await migrateOrm(orm, mod.SCHEMA);
-      await orm.close();
-    }
+    await migrateSchemas(db.url, auditSchema, authSchema);
     auth = await startTestService(
       { name: 'auth', loadConfig: authConfig.loadConfig, build: authApp.build },
       {

@@ -23,9 +23,7 @@ import {
 import {
   baseConfigSchema,
   createGrpcClient,
-  createOrm,
   databaseConfigSchema,
-  migrateOrm,
   parseConfig,
   Rpc,
   startBackbone,
@@ -38,6 +36,7 @@ import {
   createTestDatabase,
   eventually,
   freePort,
+  migrateSchemas,
   startTestService,
   TestNatsServer,
   unary,
@@ -152,10 +151,7 @@ describe('messaging observability of a service', () => {
     db = await createTestDatabase('kitmessaging');
     nats = await TestNatsServer.start();
     downstream = await Downstream.start();
-    const { entities, migrations } = persistence;
-    const orm = await createOrm({ schema: 'analysis', entities, migrations, databaseUrl: db.url });
-    await migrateOrm(orm, 'analysis');
-    await orm.close();
+    await migrateSchemas(db.url, persistence);
     service = await startTestService(spec, {
       env: { DATABASE_URL: db.url, NATS_URL: nats.url, METRICS_PORT: String(await freePort()) },
     });

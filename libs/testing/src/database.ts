@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
+import { createOrm, migrateOrm, type PersistenceModule } from '@charge/service-kit';
 
 /** The machine's PostgreSQL (trust auth). Override with TEST_PG_URL. */
 export function adminDatabaseUrl(): string {
@@ -35,5 +36,25 @@ export async function withClient<T>(url: string, fn: (client: Client) => Promise
     return await fn(client);
   } finally {
     await client.end();
+  }
+}
+
+/**
+ * Applies the committed migrations of each service's persistence module (its
+ * `persistence/schema.ts`) to a database, in order, as `npm run migrate` does.
+ */
+export async function migrateSchemas(databaseUrl: string, ...modules: PersistenceModule[]): Promise<void> {
+  for (const mod of modules) {
+    const orm = await createOrm({
+      schema: mod.SCHEMA,
+      entities: mod.entities,
+      migrations: mod.migrations,
+      databaseUrl,
+    });
+    try {
+      await migrateOrm(orm, mod.SCHEMA);
+    } finally {
+      await orm.close();
+    }
   }
 }

@@ -1,4 +1,10 @@
-export { createTestDatabase, adminDatabaseUrl, withClient, type TestDatabase } from './database';
+export {
+  createTestDatabase,
+  adminDatabaseUrl,
+  migrateSchemas,
+  withClient,
+  type TestDatabase,
+} from './database';
 export { TestNatsServer, sharedNatsUrl, freePort } from './nats-server';
 export { unary, withToken, statusOf } from './grpc';
 export { startTestService, clientFor, type TestServiceOptions } from './service';

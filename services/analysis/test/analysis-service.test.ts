@@ -9,7 +9,7 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import { createBlfWriter, createMemorySink, writeSyntheticBlf } from '@charge/can-log';
 import { analysisV1, type googleApi } from '@charge/contracts';
 import { connectNats } from '@charge/events';
-import { createOrm, migrateOrm, type RunningService } from '@charge/service-kit';
+import { type RunningService } from '@charge/service-kit';
 import {
   clientFor,
   createTestDatabase,
@@ -22,6 +22,7 @@ import {
   withToken,
   type TestDatabase,
   eventually,
+  migrateSchemas,
 } from '@charge/testing';
 import { build } from '../src/app';
 import { loadConfig, type AnalysisConfig } from '../src/config';
@@ -144,9 +145,7 @@ describe('analysis service', () => {
     nats = await TestNatsServer.start();
     issuer = await TestTokenIssuer.start();
     blobDir = mkdtempSync(path.join(tmpdir(), 'ct-analysis-blobs-'));
-    const orm = await createOrm({ schema: SCHEMA, entities, migrations, databaseUrl: db.url });
-    await migrateOrm(orm, SCHEMA);
-    await orm.close();
+    await migrateSchemas(db.url, { SCHEMA, entities, migrations });
     service = await startTestService(
       { name: 'analysis', loadConfig, build },
       {

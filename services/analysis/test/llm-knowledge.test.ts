@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Server, ServerCredentials, status, type ServiceError } from '@grpc/grpc-js';
 import { analysisV1, authV1, knowledgeV1, trainingV1 } from '@charge/contracts';
-import { createLogger, createOrm, migrateOrm, type RunningService } from '@charge/service-kit';
+import { createLogger, type RunningService } from '@charge/service-kit';
 import {
   clientFor,
   createTestDatabase,
@@ -19,6 +19,7 @@ import {
   unary,
   withToken,
   type TestDatabase,
+  migrateSchemas,
 } from '@charge/testing';
 import * as authApp from '../../auth/src/app';
 import * as authConfig from '../../auth/src/config';
@@ -184,16 +185,7 @@ describe('analysis LLM refinement with knowledge evidence', () => {
     peers = await startPeers(llm.url);
     blobDir = mkdtempSync(path.join(tmpdir(), 'ct-analysis-rag-'));
     keyDir = mkdtempSync(path.join(tmpdir(), 'ct-analysis-rag-key-'));
-    for (const mod of [{ SCHEMA, entities, migrations }, authSchema]) {
-      const orm = await createOrm({
-        schema: mod.SCHEMA,
-        entities: mod.entities,
-        migrations: mod.migrations,
-        databaseUrl: db.url,
-      });
-      await migrateOrm(orm, mod.SCHEMA);
-      await orm.close();
-    }
+    await migrateSchemas(db.url, { SCHEMA, entities, migrations }, authSchema);
     auth = await startTestService(
       { name: 'auth', loadConfig: authConfig.loadConfig, build: authApp.build },
       {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { ServiceError } from '@grpc/grpc-js';
 import { analysisV1 } from '@charge/contracts';
-import { createOrm, migrateOrm, type RunningService } from '@charge/service-kit';
+import { type RunningService } from '@charge/service-kit';
 import {
   clientFor,
   createTestDatabase,
@@ -14,6 +14,7 @@ import {
   unary,
   withToken,
   type TestDatabase,
+  migrateSchemas,
 } from '@charge/testing';
 import { build } from '../src/app';
 import { loadConfig, type AnalysisConfig } from '../src/config';
@@ -110,9 +111,7 @@ describe('analysis LLM refinement', () => {
     issuer = await TestTokenIssuer.start();
     llm = await ScriptedLlm.start();
     blobDir = mkdtempSync(path.join(tmpdir(), 'ct-analysis-llm-'));
-    const orm = await createOrm({ schema: SCHEMA, entities, migrations, databaseUrl: db.url });
-    await migrateOrm(orm, SCHEMA);
-    await orm.close();
+    await migrateSchemas(db.url, { SCHEMA, entities, migrations });
     service = await startTestService(
       { name: 'analysis', loadConfig, build },
       {

@@ -7,7 +7,7 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { createMemorySink, writeSyntheticBlf } from '@charge/can-log';
 import { analysisV1 } from '@charge/contracts';
 import { connectNats } from '@charge/events';
-import { createOrm, migrateOrm, type RunningService } from '@charge/service-kit';
+import { type RunningService } from '@charge/service-kit';
 import {
   clientFor,
   createTestDatabase,
@@ -19,6 +19,7 @@ import {
   withClient,
   withToken,
   type TestDatabase,
+  migrateSchemas,
 } from '@charge/testing';
 import { build } from '../src/app';
 import { loadConfig, type AnalysisConfig } from '../src/config';
@@ -61,9 +62,7 @@ describe('analysis worker recovery', () => {
     nats = await TestNatsServer.start();
     issuer = await TestTokenIssuer.start();
     blobDir = mkdtempSync(path.join(tmpdir(), 'ct-analysis-recovery-'));
-    const orm = await createOrm({ schema: SCHEMA, entities, migrations, databaseUrl: db.url });
-    await migrateOrm(orm, SCHEMA);
-    await orm.close();
+    await migrateSchemas(db.url, { SCHEMA, entities, migrations });
     env = {
       DATABASE_URL: db.url,
       NATS_URL: nats.url,

@@ -11,7 +11,7 @@ import {
   OutboxRelay,
   outboxSchemaSql,
 } from '@charge/events';
-import { createOrm, migrateOrm, type RunningService } from '@charge/service-kit';
+import { createOrm, type RunningService } from '@charge/service-kit';
 import {
   clientFor,
   createTestDatabase,
@@ -24,6 +24,7 @@ import {
   withToken,
   type TestDatabase,
   eventually,
+  migrateSchemas,
 } from '@charge/testing';
 import { build } from '../src/app';
 import { loadConfig, type AuditConfig } from '../src/config';
@@ -75,9 +76,7 @@ describe('audit service', () => {
     db = await createTestDatabase('audit');
     nats = await TestNatsServer.start();
     issuer = await TestTokenIssuer.start();
-    const orm = await createOrm({ schema: SCHEMA, entities, migrations, databaseUrl: db.url });
-    await migrateOrm(orm, SCHEMA);
-    await orm.close();
+    await migrateSchemas(db.url, { SCHEMA, entities, migrations });
     // A stand-in producer owning an outbox in the "auth" schema of this test database.
     producerOrm = await createOrm({
       schema: 'auth',

@@ -7,14 +7,7 @@ import { connect } from '@nats-io/transport-node';
 import type { NatsConnection, Subscription } from '@nats-io/nats-core';
 import jwt from 'jsonwebtoken';
 import { auditV1, authV1 } from '@charge/contracts';
-import {
-  createOrm,
-  JwksTokenVerifier,
-  migrateOrm,
-  TOKEN_AUDIENCE,
-  TOKEN_ISSUER,
-  type RunningService,
-} from '@charge/service-kit';
+import { JwksTokenVerifier, TOKEN_AUDIENCE, TOKEN_ISSUER, type RunningService } from '@charge/service-kit';
 import {
   clientFor,
   createTestDatabase,
@@ -25,6 +18,7 @@ import {
   withClient,
   withToken,
   type TestDatabase,
+  migrateSchemas,
 } from '@charge/testing';
 import { build } from '../src/app';
 import { loadConfig, type AuthConfig } from '../src/config';
@@ -129,9 +123,7 @@ describe('auth service', () => {
     await sql(
       'create schema audit; create table audit.sentinel (id int); insert into audit.sentinel values (1)',
     );
-    const orm = await createOrm({ schema: SCHEMA, entities, migrations, databaseUrl: db.url });
-    await migrateOrm(orm, SCHEMA);
-    await orm.close();
+    await migrateSchemas(db.url, { SCHEMA, entities, migrations });
     keyDir = mkdtempSync(path.join(tmpdir(), 'auth-key-'));
     env = {
       DATABASE_URL: db.url,

@@ -6,8 +6,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { authV1 } from '@charge/contracts';
-import { createOrm, migrateOrm, type RunningService } from '@charge/service-kit';
-import { createTestDatabase, startTestService, TestNatsServer, type TestDatabase } from '@charge/testing';
+import { type RunningService } from '@charge/service-kit';
+import {
+  createTestDatabase,
+  startTestService,
+  TestNatsServer,
+  type TestDatabase,
+  migrateSchemas,
+} from '@charge/testing';
 import * as authApp from '../../auth/src/app';
 import * as authConfig from '../../auth/src/config';
 import * as authSchema from '../../auth/src/persistence/schema';
@@ -67,16 +73,7 @@ describe('gateway over real auth + audit', () => {
     nats = await TestNatsServer.start();
     stub = await StubAnalysis.start();
     keyDir = mkdtempSync(path.join(tmpdir(), 'ct-gw-key-'));
-    for (const mod of [auditSchema, authSchema]) {
-      const orm = await createOrm({
-        schema: mod.SCHEMA,
-        entities: mod.entities,
-        migrations: mod.migrations,
-        databaseUrl: db.url,
-      });
-      await migrateOrm(orm, mod.SCHEMA);
-      await orm.close();
-    }
+    await migrateSchemas(db.url, auditSchema, authSchema);
     auth = await startTestService(
       { name: 'auth', loadConfig: authConfig.loadConfig, build: authApp.build },
       {

@@ -16,7 +16,6 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Metadata, ServiceError } from '@grpc/grpc-js';
 import { knowledgeV1 } from '@charge/contracts';
-import { createOrm, migrateOrm } from '@charge/service-kit';
 import {
   clientFor,
   createTestDatabase,
@@ -25,6 +24,7 @@ import {
   TestTokenIssuer,
   unary,
   withToken,
+  migrateSchemas,
 } from '@charge/testing';
 import { build } from '../src/app';
 import { loadConfig } from '../src/config';
@@ -66,9 +66,7 @@ async function main(): Promise<void> {
   const chromaServer = await TestChromaServer.start();
   const issuer = await TestTokenIssuer.start();
   const dataDir = mkdtempSync(path.join(tmpdir(), 'knowledge-bench-'));
-  const orm = await createOrm({ schema: SCHEMA, entities, migrations, databaseUrl: db.url });
-  await migrateOrm(orm, SCHEMA);
-  await orm.close();
+  await migrateSchemas(db.url, { SCHEMA, entities, migrations });
   const service = await startTestService(
     { name: 'knowledge', loadConfig, build },
     {

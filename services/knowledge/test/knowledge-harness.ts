@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Metadata, ServiceError } from '@grpc/grpc-js';
 import { knowledgeV1 } from '@charge/contracts';
-import { createOrm, migrateOrm, type RunningService } from '@charge/service-kit';
+import { type RunningService } from '@charge/service-kit';
 import {
   clientFor,
   createTestDatabase,
@@ -15,6 +15,7 @@ import {
   withClient,
   withToken,
   type TestDatabase,
+  migrateSchemas,
 } from '@charge/testing';
 import { build } from '../src/app';
 import { loadConfig, type KnowledgeConfig } from '../src/config';
@@ -51,9 +52,7 @@ export class KnowledgeHarness {
       TestChromaServer.start(),
       TestTokenIssuer.start(),
     ]);
-    const orm = await createOrm({ schema: SCHEMA, entities, migrations, databaseUrl: db.url });
-    await migrateOrm(orm, SCHEMA);
-    await orm.close();
+    await migrateSchemas(db.url, { SCHEMA, entities, migrations });
     const h = new KnowledgeHarness(
       db,
       chromaServer,

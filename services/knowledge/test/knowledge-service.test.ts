@@ -7,7 +7,7 @@ import { status, type Metadata, type ServiceError } from '@grpc/grpc-js';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { knowledgeV1 } from '@charge/contracts';
 import { connectNats } from '@charge/events';
-import { createOrm, migrateOrm, type RunningService } from '@charge/service-kit';
+import { type RunningService } from '@charge/service-kit';
 import {
   clientFor,
   createTestDatabase,
@@ -20,6 +20,7 @@ import {
   withClient,
   withToken,
   type TestDatabase,
+  migrateSchemas,
 } from '@charge/testing';
 import { build } from '../src/app';
 import { loadConfig, type KnowledgeConfig } from '../src/config';
@@ -152,9 +153,7 @@ describe('knowledge service', () => {
     });
     await new Promise<void>((r) => chatServer.listen(0, '127.0.0.1', r));
     dataDir = mkdtempSync(path.join(tmpdir(), 'knowledge-data-'));
-    const orm = await createOrm({ schema: SCHEMA, entities, migrations, databaseUrl: db.url });
-    await migrateOrm(orm, SCHEMA);
-    await orm.close();
+    await migrateSchemas(db.url, { SCHEMA, entities, migrations });
     const httpPort = await freePort();
     difyUrl = `http://127.0.0.1:${httpPort}/retrieval`;
     service = await startTestService(

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Metadata, ServiceError } from '@grpc/grpc-js';
 import { trainingV1 } from '@charge/contracts';
-import { createOrm, migrateOrm, type RunningService } from '@charge/service-kit';
+import { type RunningService } from '@charge/service-kit';
 import {
   clientFor,
   createTestDatabase,
@@ -16,6 +16,7 @@ import {
   withToken,
   type TestDatabase,
   eventually,
+  migrateSchemas,
 } from '@charge/testing';
 import { build } from '../src/app';
 import { loadConfig, type TrainingConfig } from '../src/config';
@@ -92,9 +93,7 @@ describe('training runner failover', () => {
     nats = await TestNatsServer.start();
     issuer = await TestTokenIssuer.start();
     dataDir = mkdtempSync(path.join(tmpdir(), 'training-failover-'));
-    const orm = await createOrm({ schema: SCHEMA, entities, migrations, databaseUrl: db.url });
-    await migrateOrm(orm, SCHEMA);
-    await orm.close();
+    await migrateSchemas(db.url, { SCHEMA, entities, migrations });
     // The API replica runs no trainers (TRAINING_SLOTS=0) but does reap.
     api = await startTestService(
       { name: 'training', loadConfig, build },

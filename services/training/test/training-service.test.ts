@@ -7,7 +7,7 @@ import { status, type Metadata, type ServiceError } from '@grpc/grpc-js';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { trainingV1 } from '@charge/contracts';
 import { connectNats } from '@charge/events';
-import { createOrm, migrateOrm, type RunningService } from '@charge/service-kit';
+import { type RunningService } from '@charge/service-kit';
 import {
   clientFor,
   createTestDatabase,
@@ -21,6 +21,7 @@ import {
   withToken,
   type TestDatabase,
   eventually,
+  migrateSchemas,
 } from '@charge/testing';
 import { build } from '../src/app';
 import { loadConfig, type TrainingConfig } from '../src/config';
@@ -141,9 +142,7 @@ describe('training service', () => {
     nats = await TestNatsServer.start();
     issuer = await TestTokenIssuer.start();
     dataDir = mkdtempSync(path.join(tmpdir(), 'training-data-'));
-    const orm = await createOrm({ schema: SCHEMA, entities, migrations, databaseUrl: db.url });
-    await migrateOrm(orm, SCHEMA);
-    await orm.close();
+    await migrateSchemas(db.url, { SCHEMA, entities, migrations });
     service = await startTestService(
       { name: 'training', loadConfig, build },
       {
