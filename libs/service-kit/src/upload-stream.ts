@@ -61,6 +61,8 @@ export async function* fileUploadMessages<M extends { file?: { data: Uint8Array 
       first = false;
       yield { header: headerOf(m) };
     }
-    if (m.file && m.file.data.length > 0) yield { chunk: Buffer.from(m.file.data) };
+    const data = m.file?.data;
+    // A view, not a copy: uploads can be hundreds of MiB.
+    if (data && data.length > 0) yield { chunk: Buffer.from(data.buffer, data.byteOffset, data.byteLength) };
   }
 }

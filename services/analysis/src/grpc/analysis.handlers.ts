@@ -1,7 +1,7 @@
 import type { UntypedHandleCall } from '@grpc/grpc-js';
 import { analysisV1, type googleApi } from '@charge/contracts';
 import { DomainError } from '@charge/errors';
-import type { CallContext, Rpc } from '@charge/service-kit';
+import { fileUploadMessages, type CallContext, type Rpc } from '@charge/service-kit';
 import type { AnalysisStage, AnalysisStatus } from '../domain/status';
 import type { AnalysisResultRow } from '../persistence/analysis-result.entity';
 import type { AnalysisRow } from '../persistence/analysis.entity';
@@ -146,27 +146,21 @@ async function* uploadParts(
 }
 
 /**
- * UploadLogFile (REST: the request body is the file): the first message's fields are the
- * metadata (declared size 0 = not declared), every `file` chunk a chunk; fields of later
- * messages are ignored, as the gateway sends them only once.
+ * UploadLogFile (REST: the request body is the file) as upload parts: the first message's
+ * fields are the metadata (declared size 0 = not declared), every `file` chunk a chunk.
  */
 async function* fileUploadParts(
   messages: AsyncIterable<analysisV1.UploadLogFileRequest>,
 ): AsyncGenerator<UploadPart> {
-  let first = true;
-  for await (const m of messages) {
-    if (first) {
-      first = false;
-      const declaredSize = m.declaredSize === '0' ? undefined : m.declaredSize;
-      yield {
-        kind: 'metadata',
-        name: m.name,
-        description: m.description,
-        fileName: m.fileName,
-        declaredSize,
-      };
-    }
-    if (m.file && m.file.data.length > 0) yield { kind: 'chunk', bytes: m.file.data };
+  const parts = fileUploadMessages(messages, (m) => ({
+    name: m.name,
+    description: m.description,
+    fileName: m.fileName,
+    declaredSize: m.declaredSize === '0' ? undefined : m.declaredSize,
+  }));
+  for await (const part of parts) {
+    if (part.header) yield { kind: 'metadata', ...part.header };
+    else if (part.chunk) yield { kind: 'chunk', bytes: part.chunk };
   }
 }
 
